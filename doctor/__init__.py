@@ -1,0 +1,1 @@
+"""``rootless doctor``: checks a host for rootless Podman and prints the fixes."""

@@ -1,0 +1,1 @@
+"""``rootless migrate``: rewrites Docker usage for rootless Podman with minimal diffs."""

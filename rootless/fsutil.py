@@ -1,0 +1,66 @@
+"""Small filesystem helpers shared by the sub-commands."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(
+    path: str | os.PathLike[str],
+    data: bytes,
+    *,
+    mode: int | None = None,
+    backup_suffix: str | None = None,
+) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a mix.
+
+    The data goes to a temporary file in the same directory, is flushed to disk and then
+    renamed over the target. An existing file keeps its permission bits (and owner and
+    group, when we are allowed to set them) unless ``mode`` is given. With ``backup_suffix``
+    the old content is kept as ``path + backup_suffix`` (a hard link, so no copy is made).
+    Interrupted at any point (Ctrl-C, full disk), the original file is left untouched.
+    """
+    target = Path(path)
+    directory = target.parent
+    try:
+        old = target.stat()
+    except FileNotFoundError:
+        old = None
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".rootless-tmp", dir=directory
+    )
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp_name, mode)
+        elif old is not None:
+            os.chmod(tmp_name, stat.S_IMODE(old.st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp_name, 0o666 & ~umask)
+        if old is not None and (old.st_uid != os.geteuid() or old.st_gid != os.getegid()):
+            with contextlib.suppress(PermissionError):
+                os.chown(tmp_name, old.st_uid, old.st_gid)
+        if backup_suffix and old is not None:
+            backup = target.with_name(target.name + backup_suffix)
+            with contextlib.suppress(FileNotFoundError):
+                backup.unlink()
+            os.link(target, backup)
+        os.replace(tmp_name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,1 @@
+"""Jinja2 templates for generated shell snippets (loaded with importlib.resources)."""

@@ -1,0 +1,65 @@
+"""Fixtures shared by the whole suite. See harness.py for what they build on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import (
+    TestUser,
+    current_user_as_test_user,
+    make_test_user,
+    require,
+    require_command,
+)
+
+
+def _check_runnable(user: TestUser) -> None:
+    res = user.run([user.rootless, "--version"], timeout=60)
+    require(
+        res.returncode == 0,
+        f"user {user.name} cannot run {user.rootless} (exit {res.returncode}: {res.stderr.strip()[:300]}); "
+        "install rootless into a venv outside /root, as tests/run.sh does",
+    )
+
+
+@pytest.fixture(scope="session")
+def test_user() -> TestUser:
+    """A real unprivileged user with a 65536-id /etc/subuid and /etc/subgid range.
+
+    As root (CI) the account is created (or reused) and commands drop to it with setpriv.
+    As a normal user, that user is the test user and must already have a range.
+    """
+    require_command("newuidmap", "uidmap")
+    require_command("newgidmap", "uidmap")
+    require_command("setpriv", "util-linux")
+    if os.geteuid() == 0:
+        user = make_test_user(with_subids=True)
+    else:
+        user = current_user_as_test_user()
+        from rootless.engine.idmap import lookup_user_ids
+
+        require(
+            lookup_user_ids().has_ranges,
+            f"user {user.name} has no /etc/subuid and /etc/subgid range",
+        )
+    _check_runnable(user)
+    return user
+
+
+@pytest.fixture(scope="session")
+def test_user_nosubid() -> TestUser:
+    """A real unprivileged user with no sub-id range at all (single-mapping fallback)."""
+    require(os.geteuid() == 0, "creating a user without sub-ids needs root (CI runs as root)")
+    user = make_test_user(with_subids=False)
+    _check_runnable(user)
+    return user
+
+
+@pytest.fixture
+def user_tmp(test_user: TestUser) -> Iterator[Path]:
+    """A scratch directory owned by the test user."""
+    with test_user.tmpdir() as path:
+        yield path
