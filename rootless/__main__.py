@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from rootless.cli import main
+from rootless.entry import main
 
 raise SystemExit(main())

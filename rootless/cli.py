@@ -10,16 +10,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import time
-import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from rootless import __version__
-from rootless.errors import RootlessError
 from rootless.exitcodes import ExitCode
 
 #: name -> (module, attribute, one-line help). The attribute is either a ``typer.Typer``
@@ -84,36 +80,11 @@ def _requested_subcommand(argv: list[str]) -> str | None:
     return word if word in SUBCOMMANDS else None
 
 
-def _crash_log_path() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local/state"
-    )
-    return Path(state) / "rootless" / "crash.log"
+def run_typer(args: list[str]) -> int:
+    """Parse ``args`` with the typer app and run the command; typer's outcomes become codes.
 
-
-def _report_crash(exc: BaseException) -> None:
-    text = "".join(traceback.format_exception(exc))
-    where = "stderr"
-    try:
-        path = _crash_log_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- rootless {__version__} {time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
-            fh.write(f"argv: {sys.argv!r}\n{text}\n")
-        where = str(path)
-    except OSError:
-        sys.stderr.write(text)
-    sys.stderr.write(
-        f"rootless: internal error: {type(exc).__name__}: {exc}\n"
-        f"This is a bug in rootless. The traceback is in {where}; please attach it to a report.\n"
-    )
-    if os.environ.get("ROOTLESS_DEBUG") and where != "stderr":
-        sys.stderr.write(text)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script. Returns the process exit code (see ExitCode)."""
-    args = sys.argv[1:] if argv is None else list(argv)
+    Other exceptions propagate to :func:`rootless.entry.guarded`, which owns the policy.
+    """
     command = typer.main.get_command(build_app(_requested_subcommand(args)))
     try:
         result: Any = command.main(args=args, prog_name="rootless", standalone_mode=False)
@@ -126,22 +97,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stderr.write(f"rootless: error: {exc.format_message()}\n")
         return int(exc.exit_code)
-    except (KeyboardInterrupt, typer.Abort):
-        sys.stderr.write("\nrootless: interrupted\n")
-        return ExitCode.INTERRUPTED
-    except RootlessError as exc:
-        sys.stderr.write(f"rootless: error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
-        if exc.check_id:
-            sys.stderr.write(f"explained by: rootless doctor {exc.check_id}\n")
-        return int(exc.exit_code)
-    except BrokenPipeError:
-        # stdout went away (e.g. `| head`); nothing useful left to say.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return ExitCode.FINDINGS
-    except Exception as exc:  # the one place where any bug becomes exit code 3
-        _report_crash(exc)
-        return ExitCode.INTERNAL
+    except typer.Abort as exc:
+        raise KeyboardInterrupt from exc
     return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Same as :func:`rootless.entry.main` (kept so ``rootless.cli:main`` works too)."""
+    from rootless.entry import main as entry_main  # noqa: PLC0415
+
+    return entry_main(argv)

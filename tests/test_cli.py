@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from rootless import __version__, cli
+from rootless import __version__, cli, entry
 from rootless.errors import RootlessError
 from rootless.exitcodes import ExitCode
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--version"]) == ExitCode.OK
+    assert entry.main(["--version"]) == ExitCode.OK
     assert capsys.readouterr().out == f"rootless {__version__}\n"
 
 
 def test_help_lists_registered_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--help"]) == ExitCode.OK
+    assert entry.main(["--help"]) == ExitCode.OK
     out = capsys.readouterr().out
     assert "rootless doctor" in out
     for name in cli.SUBCOMMANDS:
@@ -27,7 +27,7 @@ def test_help_lists_registered_commands(capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["no-such-command"]) == ExitCode.USAGE
+    assert entry.main(["no-such-command"]) == ExitCode.USAGE
     assert "No such command" in capsys.readouterr().err
 
 
@@ -35,7 +35,7 @@ def test_every_registered_subcommand_imports_and_has_help(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for name in cli.SUBCOMMANDS:
-        assert cli.main([name, "--help"]) == ExitCode.OK, name
+        assert entry.main([name, "--help"]) == ExitCode.OK, name
         assert capsys.readouterr().out.strip(), name
 
 
@@ -65,7 +65,7 @@ def test_rootless_error_prints_message_hint_and_check(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _app_with(monkeypatch, RootlessError("it broke", hint="do this", check_id="subid-ranges"))
-    assert cli.main(["boom"]) == ExitCode.FINDINGS
+    assert entry.main(["boom"]) == ExitCode.FINDINGS
     err = capsys.readouterr().err
     assert "rootless: error: it broke" in err
     assert "hint: do this" in err
@@ -77,7 +77,7 @@ def test_a_bug_becomes_exit_3_with_a_crash_log(
 ) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     _app_with(monkeypatch, ZeroDivisionError("oops"))
-    assert cli.main(["boom"]) == ExitCode.INTERNAL
+    assert entry.main(["boom"]) == ExitCode.INTERNAL
     err = capsys.readouterr().err
     assert "internal error: ZeroDivisionError: oops" in err
     log = (tmp_path / "rootless" / "crash.log").read_text()
@@ -89,7 +89,28 @@ def test_ctrl_c_is_exit_130(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _app_with(monkeypatch, KeyboardInterrupt())
-    assert cli.main(["boom"]) == ExitCode.INTERRUPTED
+    assert entry.main(["boom"]) == ExitCode.INTERRUPTED
+
+
+def test_fast_path_skips_typer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import types
+
+    calls: list[list[str]] = []
+    mod = types.ModuleType("rootless_test_fast")
+
+    def fast(args: list[str]) -> int:
+        calls.append(args)
+        return 7
+
+    mod.fast = fast  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rootless_test_fast", mod)
+    monkeypatch.setitem(entry.FAST_PATHS, ("zap", "now"), "rootless_test_fast:fast")
+    assert entry.main(["zap", "now", "-x", "y"]) == 7
+    assert calls == [["-x", "y"]]
+    # --help always goes through typer (which does not know `zap`)
+    assert entry.main(["zap", "now", "--help"]) == ExitCode.USAGE
 
 
 def test_console_script_runs_as_a_process() -> None:
