@@ -1,0 +1,301 @@
+"""The one driver: parse, run the rules, check edits, apply them right to left.
+
+Every byte outside an accepted edit is copied from the original: comments, quoting,
+indentation, ``\\`` continuations, CRLF, a missing final newline and bytes that are not
+UTF-8 all survive. Edits are accepted in rule order; one that overlaps an accepted edit,
+that cannot be mapped back into the file, or that sits near a parse error is not applied
+and its note becomes a warning. If the output parses worse than the input, nothing is
+applied (a safety net: it means a bug, and the report says so).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
+
+from .embedded import embedded_regions
+from .kinds import Extraction, FileKind, detect_kind, get_kind
+from .model import AppliedEdit, Change, Edit, Finding, FixResult, Note, Settings, Severity
+from .regions import Region
+from .registry import Rule, RuleContext, all_rules
+from .shell import ENGINES, Assignment, ShellDocument, _engine_of_value, count_errors
+
+MAX_DEPTH = 3
+PARSE_ERROR_LINK = "https://github.com/tree-sitter/tree-sitter-bash"
+
+
+@dataclass
+class _Pending:
+    edits: list[tuple[int, int, bytes]]
+    note: Note
+    region: Region
+
+
+@dataclass
+class _Run:
+    data: bytes
+    settings: Settings
+    kind: FileKind
+    rules: tuple[Rule, ...]
+    accepted: list[tuple[int, int, bytes, str]] = field(default_factory=list)
+    #: (host offset, note, applied)
+    notes: list[tuple[int, Note, bool]] = field(default_factory=list)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def emit(
+        self, item: Change | Note, region: Region, *, editable: bool = True, why: str = ""
+    ) -> None:
+        if isinstance(item, Note):
+            self.notes.append((region.host_point(item.offset), item, False))
+            return
+        note = item.note
+        at = region.host_point(note.offset)
+        if not editable:
+            self._reject(at, note, why)
+            return
+        mapped: list[tuple[int, int, bytes]] = []
+        for e in item.edits:
+            span = region.host_span(e.start, e.end)
+            if span is None:
+                self._reject(at, note, f"the text to change spans {region.origin} syntax")
+                return
+            text = region.encode(e.text, e.start).encode("utf-8", "surrogateescape")
+            mapped.append((span[0], span[1], text))
+        for s, e, _ in mapped:
+            other = self._overlap(s, e)
+            if other is not None:
+                self._reject(at, note, f"overlaps a change by rule {other}")
+                return
+        for s, e, t in mapped:
+            self.accepted.append((s, e, t, note.rule))
+        self.notes.append((at, note, True))
+
+    def _reject(self, at: int, note: Note, why: str) -> None:
+        self.notes.append(
+            (
+                at,
+                replace(
+                    note,
+                    severity=Severity.WARNING,
+                    message=f"not changed ({why}): {note.message}",
+                ),
+                False,
+            )
+        )
+
+    def _overlap(self, s: int, e: int) -> str | None:
+        for a, b, _, rule in self.accepted:
+            if s == e and a == b:
+                if s == a:
+                    return rule
+            elif s == e:
+                if a < s < b:
+                    return rule
+            elif a == b:
+                if s < a < e:
+                    return rule
+            elif a < e and s < b:
+                return rule
+        return None
+
+    # -- running rules -------------------------------------------------------------------
+
+    def run_hooks(
+        self, docs: list[ShellDocument], assignments: list[Assignment], dual: bool
+    ) -> None:
+        for rule in self.rules:
+            if rule.renames_engine and dual:
+                continue
+            for doc in docs:
+                ctx = RuleContext(self.settings, doc, self.kind.id)
+                if rule.on_document is not None:
+                    for item in rule.on_document(doc, ctx):
+                        self.emit(item, doc.region)
+                if rule.on_command is not None:
+                    for cmd in doc.commands:
+                        if not doc.is_sound(cmd.start, cmd.end):
+                            continue
+                        editable = not cmd.engine_unresolved
+                        for item in rule.on_command(cmd, ctx):
+                            self.emit(
+                                item,
+                                doc.region,
+                                editable=editable,
+                                why=f"`{cmd.name.text if cmd.name else ''}` may not be docker",
+                            )
+                if rule.on_assignment is not None:
+                    for a in doc.assignments:
+                        if doc.is_sound(a.start, a.end):
+                            for item in rule.on_assignment(a, ctx):
+                                self.emit(item, doc.region)
+            if rule.on_assignment is not None:
+                ctx = RuleContext(self.settings, None, self.kind.id)
+                for a in assignments:
+                    for item in rule.on_assignment(a, ctx):
+                        self.emit(item, a.region)
+
+    def apply(self) -> bytes:
+        out = self.data
+        for s, e, t, _ in sorted(self.accepted, key=lambda x: (x[0], x[1]), reverse=True):
+            out = out[:s] + t + out[e:]
+        return out
+
+
+def _documents(ext: Extraction) -> list[ShellDocument]:
+    docs: list[ShellDocument] = []
+    todo: list[tuple[Region, dict[str, str]]] = [(r, ext.variables) for r in ext.regions]
+    while todo:
+        region, variables = todo.pop(0)
+        doc = ShellDocument(region, external_vars=variables)
+        docs.append(doc)
+        if region.depth() >= MAX_DEPTH:
+            continue
+        inherited = {**variables, **doc.engine_vars}
+        for cmd in doc.commands:
+            if doc.is_sound(cmd.start, cmd.end):
+                todo.extend((sub, inherited) for sub in embedded_regions(cmd))
+    return docs
+
+
+def _dual_engine(docs: list[ShellDocument], assignments: list[Assignment]) -> int | None:
+    """Offset (region-local of the first doc) where a script selects both engines, else None."""
+    seen: dict[str, int] = {}
+    for doc in docs:
+        for sel in doc.selections:
+            seen.setdefault(sel.engine, doc.region.host_point(sel.offset))
+    for a in assignments:
+        if a.value is not None:
+            eng = _engine_of_value(a.value.text)
+            if eng:
+                seen.setdefault(eng, a.region.host_point(a.start))
+    if all(e in seen for e in ENGINES):
+        return min(seen.values())
+    return None
+
+
+def _line_starts(data: bytes) -> list[int]:
+    starts = [0]
+    i = data.find(b"\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = data.find(b"\n", i + 1)
+    return starts
+
+
+def _findings(data: bytes, notes: Iterable[tuple[int, Note, bool]]) -> tuple[Finding, ...]:
+    starts = _line_starts(data)
+    out: list[Finding] = []
+    seen: set[tuple[str, int, str]] = set()
+    for at, note, applied in sorted(notes, key=lambda x: x[0]):
+        key = (note.rule, at, note.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        line = bisect.bisect_right(starts, at) - 1
+        col = len(data[starts[line] : at].decode("utf-8", "surrogateescape")) + 1
+        out.append(
+            Finding(
+                note.rule,
+                note.severity,
+                line + 1,
+                col,
+                at,
+                note.message,
+                note.fix,
+                note.link,
+                applied,
+            )
+        )
+    return tuple(out)
+
+
+def resolve_kind(path: str | None, data: bytes, kind: str | None) -> FileKind:
+    if kind is not None:
+        return get_kind(kind)
+    if path is not None:
+        found = detect_kind(PurePosixPath(path), data[:512])
+        if found is not None:
+            return found
+    return get_kind("shell")
+
+
+def error_count(kind: FileKind, data: bytes) -> int:
+    return sum(count_errors(r.source) for r in kind.extract(data).regions)
+
+
+def fix_bytes(
+    data: bytes,
+    *,
+    path: str | None = None,
+    kind: str | None = None,
+    settings: Settings | None = None,
+) -> FixResult:
+    """Migrate one file's bytes. ``path`` picks the file kind (default: shell script).
+
+    Returns the original and fixed bytes, the applied edits and every finding (changes,
+    review notes, warnings) with line and column.
+    """
+    settings = settings or Settings()
+    fk = resolve_kind(path, data, kind)
+    rules = tuple(r for r in all_rules() if settings.enabled(r.id))
+    run = _Run(data, settings, fk, rules)
+    ext = fk.extract(data)
+    docs = _documents(ext)
+    dual_at = _dual_engine(docs, ext.assignments)
+    if dual_at is not None and settings.enabled("dual-engine"):
+        from .rules import dual_engine  # noqa: PLC0415
+
+        run.notes.append((dual_at, dual_engine.RULE.note(0, dual_engine.MESSAGE), False))
+    for doc in docs:
+        if doc.error_offsets and settings.enabled("parse-error"):
+            at = doc.region.host_point(doc.error_offsets[0])
+            run.notes.append(
+                (
+                    at,
+                    Note(
+                        "parse-error",
+                        Severity.WARNING,
+                        0,
+                        f"the shell parser found {len(doc.error_offsets)} syntax error(s) in this "
+                        f"{doc.region.origin}: lines next to them are left unchanged",
+                        "check the syntax with `bash -n FILE`",
+                        PARSE_ERROR_LINK,
+                    ),
+                    False,
+                )
+            )
+    run.run_hooks(docs, ext.assignments, dual_at is not None)
+    fixed = run.apply()
+    edits = tuple(AppliedEdit(s, e, t, r) for s, e, t, r in sorted(run.accepted))
+    if fixed != data:
+        before = sum(len(d.error_offsets) for d in docs if d.region.parent is None)
+        if error_count(fk, fixed) > before:
+            note = Note(
+                "parse-error",
+                Severity.WARNING,
+                0,
+                "rootless's changes would not parse: nothing was changed in this file "
+                "(this is a bug in rootless; please report it with the file)",
+            )
+            notes = [(at, n, False) for at, n, _ in run.notes] + [(0, note, False)]
+            return FixResult(fk.id, data, data, (), _findings(data, notes))
+    return FixResult(fk.id, data, fixed, edits, _findings(data, run.notes))
+
+
+def fix_text(
+    text: str,
+    *,
+    path: str | None = None,
+    kind: str | None = None,
+    settings: Settings | None = None,
+) -> FixResult:
+    """Like :func:`fix_bytes` for text (``result.text`` is the fixed text)."""
+    return fix_bytes(
+        text.encode("utf-8", "surrogateescape"), path=path, kind=kind, settings=settings
+    )
+
+
+__all__ = ["Edit", "fix_bytes", "fix_text"]

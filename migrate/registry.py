@@ -1,0 +1,100 @@
+"""What a rule is, and the lookup over the explicit list in :mod:`rootless.migrate.rules`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .model import Change, Note, Settings, Severity
+
+if TYPE_CHECKING:
+    from .shell import Assignment, Command, ShellDocument
+
+Result = Iterable[Change | Note]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a rule may look at besides the command: settings, the document, the file kind."""
+
+    settings: Settings
+    doc: ShellDocument | None
+    kind: str
+
+
+CommandHook = Callable[["Command", RuleContext], Result]
+AssignmentHook = Callable[["Assignment", RuleContext], Result]
+DocumentHook = Callable[["ShellDocument", RuleContext], Result]
+
+ID_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rewrite rule: stable kebab-case id, one-line summary and example, and hooks.
+
+    A hook yields :class:`~rootless.migrate.model.Change` and
+    :class:`~rootless.migrate.model.Note` objects and never mutates anything. Hooks exist
+    for shell commands, variable assignments (shell, Makefile, env files, and later
+    systemd ``Environment=``) and whole documents; new file kinds may add more.
+    """
+
+    id: str
+    summary: str
+    #: one line, ``before  ->  after`` (shown by ``--list-rules``)
+    example: str
+    severity: Severity
+    link: str
+    on_command: CommandHook | None = None
+    on_assignment: AssignmentHook | None = None
+    on_document: DocumentHook | None = None
+    #: switches the engine (docker -> podman): skipped in scripts that support both engines
+    renames_engine: bool = False
+
+    def note(
+        self,
+        offset: int,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        fix: str | None = None,
+        link: str | None = None,
+    ) -> Note:
+        return Note(self.id, severity or self.severity, offset, message, fix, link or self.link)
+
+    def change(
+        self,
+        edits: Iterable[object],
+        offset: int,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        fix: str | None = None,
+        link: str | None = None,
+    ) -> Change:
+        from .model import Edit  # noqa: PLC0415
+
+        es = tuple(e for e in edits if isinstance(e, Edit))
+        return Change(es, self.note(offset, message, severity=severity, fix=fix, link=link))
+
+
+def all_rules() -> tuple[Rule, ...]:
+    from .rules import RULES  # noqa: PLC0415
+
+    return RULES
+
+
+def get_rule(rule_id: str) -> Rule:
+    for r in all_rules():
+        if r.id == rule_id:
+            return r
+    raise KeyError(rule_id)
+
+
+#: ids of notes the driver itself emits (not rules; listed with the rules)
+DRIVER_NOTES = {
+    "parse-error": "the shell parser found a syntax error: nothing near it is changed",
+    "overlap": "two rules wanted to change the same text: the later one was not applied",
+}

@@ -1,0 +1,70 @@
+"""The rule registry: an explicit list, in the order rules run (earlier rules win overlaps).
+
+Adding a rule: write ``rules/<name>.py`` with ``RULE = Rule(...)`` and list it here;
+``tests/migrate/test_registry.py`` fails if a module is not listed.
+"""
+
+from __future__ import annotations
+
+from rootless.migrate.registry import Rule
+
+from . import (
+    buildx_build,
+    buildx_unsupported,
+    compose_command,
+    cron_environment,
+    daemon_plumbing,
+    docker_alias,
+    docker_command,
+    docker_context,
+    docker_host,
+    docker_socket,
+    dual_engine,
+    engine_probe,
+    engine_variable,
+    global_options,
+    gpus_flag,
+    link_flag,
+    log_driver,
+    privileged_port,
+    remote_engine,
+    resource_limits,
+    restart_policy,
+    short_image_name,
+    sudo_docker,
+    swarm_command,
+    ulimit_memlock,
+    user_keep_id,
+)
+
+RULES: tuple[Rule, ...] = (
+    # engine identity
+    docker_command.RULE,
+    compose_command.RULE,
+    engine_probe.RULE,
+    engine_variable.RULE,
+    sudo_docker.RULE,
+    dual_engine.RULE,
+    docker_alias.RULE,
+    # rewrites marked for review
+    buildx_build.RULE,
+    user_keep_id.RULE,
+    docker_socket.RULE,
+    docker_host.RULE,
+    gpus_flag.RULE,
+    log_driver.RULE,
+    global_options.RULE,
+    short_image_name.RULE,
+    # warnings
+    link_flag.RULE,
+    restart_policy.RULE,
+    privileged_port.RULE,
+    swarm_command.RULE,
+    docker_context.RULE,
+    buildx_unsupported.RULE,
+    daemon_plumbing.RULE,
+    ulimit_memlock.RULE,
+    resource_limits.RULE,
+    remote_engine.RULE,
+    cron_environment.RULE,
+)

@@ -1,0 +1,51 @@
+"""Log drivers podman lacks -> journald (driver-specific --log-opt dropped)."""
+
+from __future__ import annotations
+
+from rootless.migrate.edits import delete_opt, replace_value
+from rootless.migrate.model import Edit, Severity
+from rootless.migrate.registry import Result, Rule, RuleContext
+from rootless.migrate.shell import Command
+
+from ._util import PODMAN_RUN, engine_action
+
+SUPPORTED = frozenset(
+    {"k8s-file", "json-file", "journald", "none", "passthrough", "passthrough-tty"}
+)
+KEEP_OPTS = ("max-size", "path", "tag")
+
+
+def check(cmd: Command, ctx: RuleContext) -> Result:
+    if not engine_action(cmd, "run", "create"):
+        return
+    inv = cmd.invocation
+    for o in inv.opts("--log-driver"):
+        v = o.value
+        if v is None or v in SUPPORTED:
+            continue
+        edits: list[Edit] = [replace_value(o, "journald")]
+        dropped = []
+        for lo in inv.opts("--log-opt"):
+            key = (lo.value or "").split("=", 1)[0]
+            if lo.value is not None and key not in KEEP_OPTS:
+                edits.append(delete_opt(cmd, lo))
+                dropped.append(key)
+        extra = f"; dropped --log-opt {', '.join(dropped)}" if dropped else ""
+        yield RULE.change(
+            edits,
+            o.start,
+            f"podman has no `{v}` log driver (it fails with 'invalid log driver'); journald "
+            f"keeps the logs{extra}",
+            severity=Severity.REVIEW,
+            fix=f"forward from the journal to {v} (e.g. rsyslog/fluent-bit journald input)",
+        )
+
+
+RULE = Rule(
+    id="log-driver",
+    summary="--log-driver syslog/gelf/fluentd/... -> journald",
+    example="docker run --log-driver syslog app  ->  podman run --log-driver journald app",
+    severity=Severity.REVIEW,
+    link=f"{PODMAN_RUN}#log-driver-driver",
+    on_command=check,
+)

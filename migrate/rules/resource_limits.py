@@ -1,0 +1,49 @@
+"""Resource limits need cgroup v2 with delegated controllers when rootless."""
+
+from __future__ import annotations
+
+from rootless.migrate.model import Severity
+from rootless.migrate.registry import Result, Rule, RuleContext
+from rootless.migrate.shell import Command
+
+from ._util import TROUBLESHOOTING, engine_action
+
+LIMITS = (
+    "--memory", "--memory-swap", "--memory-reservation", "--cpus", "--cpu-shares",
+    "--cpu-quota", "--cpu-period", "--cpuset-cpus", "--cpuset-mems", "--pids-limit",
+    "--blkio-weight", "--device-read-bps", "--device-write-bps", "--device-read-iops",
+    "--device-write-iops", "--kernel-memory",
+)  # fmt: skip
+
+
+def check(cmd: Command, ctx: RuleContext) -> Result:
+    if ctx.settings.cgroup_v2 is True or not engine_action(cmd, "run", "create"):
+        return
+    found = cmd.invocation.opts(*LIMITS)
+    if not found:
+        return
+    names = ", ".join(dict.fromkeys(o.name for o in found))
+    where = (
+        "this host uses cgroup v1"
+        if ctx.settings.cgroup_v2 is False
+        else "they only work with cgroup v2"
+    )
+    yield RULE.note(
+        found[0].start,
+        f"rootless podman applies {names} only with cgroup v2 and delegated controllers; {where}",
+        fix=(
+            "boot with systemd.unified_cgroup_hierarchy=1 and delegate controllers "
+            "(/etc/systemd/system/user@.service.d/delegate.conf: Delegate=cpu cpuset io "
+            "memory pids); `rootless doctor` checks this"
+        ),
+    )
+
+
+RULE = Rule(
+    id="resource-limits",
+    summary="--memory/--cpus/--pids-limit need cgroup v2 + delegation: warn",
+    example="docker run --memory 512m app  ->  (warning) needs cgroup v2 with delegation",
+    severity=Severity.WARNING,
+    link=TROUBLESHOOTING,
+    on_command=check,
+)

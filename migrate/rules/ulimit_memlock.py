@@ -1,0 +1,36 @@
+"""`--ulimit memlock=-1` is not unlimited for an unprivileged user."""
+
+from __future__ import annotations
+
+from rootless.migrate.model import Severity
+from rootless.migrate.registry import Result, Rule, RuleContext
+from rootless.migrate.shell import Command
+
+from ._util import PODMAN_RUN, engine_action
+
+
+def check(cmd: Command, ctx: RuleContext) -> Result:
+    if not engine_action(cmd, "run", "create"):
+        return
+    for o in cmd.invocation.opts("--ulimit"):
+        v = (o.value or "").strip("\"'")
+        if v.startswith("memlock=") and "-1" in v:
+            yield RULE.note(
+                o.start,
+                "memlock=-1 means 'your current hard limit' when rootless, not unlimited: "
+                "images that lock memory (Elasticsearch bootstrap.memory_lock) fail",
+                fix=(
+                    "raise the user's hard limit (/etc/security/limits.d: `USER hard memlock "
+                    "unlimited`, or LimitMEMLOCK= in the user unit) or disable memory locking"
+                ),
+            )
+
+
+RULE = Rule(
+    id="ulimit-memlock",
+    summary="--ulimit memlock=-1 is capped by the user's limit: warn",
+    example="docker run --ulimit memlock=-1:-1 es  ->  (warning) raise the user's memlock limit",
+    severity=Severity.WARNING,
+    link=f"{PODMAN_RUN}#ulimit-option",
+    on_command=check,
+)
