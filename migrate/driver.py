@@ -11,6 +11,7 @@ applied (a safety net: it means a bug, and the report says so).
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
@@ -23,14 +24,8 @@ from .registry import Rule, RuleContext, all_rules
 from .shell import ENGINES, Assignment, ShellDocument, _engine_of_value, count_errors
 
 MAX_DEPTH = 3
+PREFILTER = re.compile(rb"(?i:docker|podman)")
 PARSE_ERROR_LINK = "https://github.com/tree-sitter/tree-sitter-bash"
-
-
-@dataclass
-class _Pending:
-    edits: list[tuple[int, int, bytes]]
-    note: Note
-    region: Region
 
 
 @dataclass
@@ -240,6 +235,9 @@ def fix_bytes(
     """
     settings = settings or Settings()
     fk = resolve_kind(path, data, kind)
+    if PREFILTER.search(data) is None:
+        # nothing can match without an engine name: no parse at all
+        return FixResult(fk.id, data, data)
     rules = tuple(r for r in all_rules() if settings.enabled(r.id))
     run = _Run(data, settings, fk, rules)
     ext = fk.extract(data)

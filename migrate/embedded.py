@@ -79,11 +79,7 @@ def unquote_region(parent: Region, word: Word, skip: int = 0, *, origin: str) ->
             return None
         else:
             j = i
-            while (
-                j < end
-                and src[j : j + 1] not in (b"'", b'"', b"\\")
-                and not (src[j : j + 2] == b"$'")
-            ):
+            while j < end and src[j : j + 1] not in (b"'", b'"', b"\\") and src[j : j + 2] != b"$'":
                 j += 1
             b.copy(i, j)
             i = j

@@ -20,7 +20,13 @@ from rootless.exitcodes import ExitCode
 
 #: name -> (module, attribute, one-line help). The attribute is either a ``typer.Typer``
 #: (a command group such as ``engine``) or a function (a single command such as ``doctor``).
-SUBCOMMANDS: dict[str, tuple[str, str, str]] = {}
+SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "migrate": (
+        "rootless.migrate.cli",
+        "migrate",
+        "Rewrite docker scripts, Makefiles, cron and aliases for rootless podman.",
+    ),
+}
 
 _HELP = (
     "Move from Docker's root daemon to rootless Podman.\n\n"
