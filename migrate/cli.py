@@ -63,7 +63,7 @@ def _list_rules(as_json: bool) -> int:
     return ExitCode.OK
 
 
-def migrate(
+def migrate(  # noqa: PLR0917 - typer options are parameters
     paths: list[Path] = typer.Argument(  # noqa: B008
         None, help="Files or directories (recursive; .gitignore is honoured, .git skipped)."
     ),

@@ -28,7 +28,7 @@ def delete_words(cmd: Command, first: int, last: int) -> Edit:
     src = cmd.doc.source
     before = src[words[first - 1].end : words[first].start] if first > 0 else None
     after = src[words[last].end : words[last + 1].start] if last + 1 < len(words) else None
-    if after is not None and b"\n" not in after:
+    if after is not None and (b"\n" not in after or before is None):
         return Edit.delete(words[first].start, words[last + 1].start)
     if before is not None and (b"\n" not in before or after is None):
         return Edit.delete(words[first - 1].end, words[last].end)

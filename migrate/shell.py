@@ -123,7 +123,7 @@ def static_value(node: Node, src: bytes) -> str | None:
     """The value of a word if it is fixed text (quotes removed), else None."""
     t = node.type
     text = src[node.start_byte : node.end_byte].decode("utf-8", "surrogateescape")
-    if t in ("word", "number", "command_name", "variable_name", "extglob_pattern"):
+    if t in ("word", "number", "command_name", "variable_name", "extglob_pattern", "test_operator"):
         if t == "command_name":
             return static_value(node.children[0], src) if node.child_count == 1 else None
         if "$" in text or "`" in text:
@@ -433,7 +433,7 @@ class ShellDocument:
 
     def _selection_text(self, text: str, at: int) -> None:
         for eng in ENGINES:
-            if re.search(rf"(?<![\w.-]){eng}(?![\w.-])", text):
+            if re.search(rf"(?<![\w./]){eng}(?![\w./-])", text):
                 self.selections.append(Selection(eng, at))
 
     def _heredoc(self, body: Node, ancestors: list[Node]) -> None:

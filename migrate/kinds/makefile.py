@@ -26,7 +26,7 @@ ASSIGN = re.compile(
 )
 RULE_LINE = re.compile(rb"^[^\t#=][^=]*?:(?!=)")
 VAR_NAME = re.compile(rb"^[A-Za-z_][A-Za-z0-9_]*$")
-COMMANDISH = re.compile(rb"^(?:sudo\s+)?(?:docker|podman|docker-compose)(?:\s|$)")
+COMMANDISH = re.compile(rb"^(?:sudo\s+)?(?:docker|podman|docker-compose)\s+\S")
 
 
 def detect(path: PurePosixPath, head: bytes) -> bool:
