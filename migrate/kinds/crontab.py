@@ -19,9 +19,9 @@ from rootless.migrate.shell import Assignment, Word
 from .base import Extraction, FileKind
 
 FIELD = rb"[0-9*/,\-A-Za-z?LW#]+"
-TIMED = re.compile(rb"^[ \t]*(?:@[a-z]+|(?:" + FIELD + rb"[ \t]+){4}" + FIELD + rb")[ \t]+")
+TIMED = re.compile(rb"[ \t]*(?:@[a-z]+|(?:" + FIELD + rb"[ \t]+){4}" + FIELD + rb")[ \t]+")
 USER = re.compile(rb"[a-z_][a-z0-9_.-]*[$]?[ \t]+")
-ENV = re.compile(rb"^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*")
+ENV = re.compile(rb"[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*")
 NAMES = frozenset({"crontab", "root.crontab", "crontab.txt"})
 
 

@@ -22,7 +22,7 @@ NAMES = frozenset({"Makefile", "makefile", "GNUmakefile"})
 SUFFIXES = frozenset({".mk", ".make"})
 
 ASSIGN = re.compile(
-    rb"^(?:(?:override|export|private)[ \t]+)*([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*(\?=|::?=|:::=|\+=|!=|=)[ \t]*"
+    rb"(?:(?:override|export|private)[ \t]+)*([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*(\?=|::?=|:::=|\+=|!=|=)[ \t]*"
 )
 RULE_LINE = re.compile(rb"^[^\t#=][^=]*?:(?!=)")
 VAR_NAME = re.compile(rb"^[A-Za-z_][A-Za-z0-9_]*$")

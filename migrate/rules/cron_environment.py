@@ -13,19 +13,22 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
     region = cmd.region
     while region.parent is not None and region.origin != "crontab":
         region = region.parent
-    if region.origin != "crontab" or not engine_call(cmd) or cmd.name is None:
+    compose = (cmd.program or "").endswith("docker-compose")
+    if region.origin != "crontab" or not (engine_call(cmd) or compose) or cmd.name is None:
         return
     user = region.attrs.get("cron_user")
+    # one note per crontab entry: anchored at the start of the entry's command
+    at = 0 if cmd.region is region else cmd.name.start
     if user == "root":
         yield RULE.note(
-            cmd.name.start,
+            at,
             "this entry runs as root: podman there is rootful, with a store separate from the "
             "user's images and containers",
             fix="move the entry to the user's crontab (crontab -e as that user) or a user timer",
         )
         return
     yield RULE.note(
-        cmd.name.start,
+        at,
         "cron starts jobs without XDG_RUNTIME_DIR and without a login session: rootless "
         "podman needs both",
         fix=(

@@ -20,17 +20,23 @@ def check(a: Assignment, ctx: RuleContext) -> Result:
         return
     w = a.value
     m = UNIX.search(w.text)
-    if m is not None:
+    if m is not None and a.dialect == "crontab":
+        yield RULE.note(
+            w.start,
+            "cron does not expand variables in its environment lines: write the user's socket "
+            "path literally",
+            severity=Severity.WARNING,
+            fix="DOCKER_HOST=unix:///run/user/UID/podman/podman.sock (UID: `id -u`); " + FIX,
+        )
+    elif m is not None:
         q = quote_context(w.text, m.start())
-        if a.dialect == "env" or a.region.origin == "crontab":
-            target = "unix://${XDG_RUNTIME_DIR}/podman/podman.sock"
+        target = "unix://${XDG_RUNTIME_DIR}/podman/podman.sock"
+        extra = ""
+        if a.dialect == "env":
             extra = (
                 "; the program reading this file must expand ${XDG_RUNTIME_DIR} "
                 "(systemd EnvironmentFile= does not: write /run/user/UID/... there)"
             )
-        else:
-            target = "unix://${XDG_RUNTIME_DIR}/podman/podman.sock"
-            extra = ""
         if q == "'":
             target = "unix://'\"${XDG_RUNTIME_DIR}\"'/podman/podman.sock"
         yield RULE.change(
