@@ -64,15 +64,17 @@ def _list_rules(as_json: bool) -> int:
 
 
 def migrate(  # noqa: PLR0917 - typer options are parameters
-    paths: list[Path] = typer.Argument(  # noqa: B008
-        None, help="Files or directories (recursive; .gitignore is honoured, .git skipped)."
+    paths: list[str] = typer.Argument(  # noqa: B008
+        None,
+        metavar="PATH...",
+        help="Files or directories (recursive; .gitignore is honoured, .git skipped).",
     ),
     write: bool = typer.Option(False, "--write", "-w", help="Apply the changes in place."),
     check: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 if anything would change (CI, pre-commit)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
-    sarif: Path | None = typer.Option(  # noqa: B008
+    sarif: str | None = typer.Option(
         None, "--sarif", metavar="FILE", help="Also write SARIF 2.1.0 to FILE ('-': stdout)."
     ),
     select: list[str] = typer.Option(  # noqa: B008
@@ -167,7 +169,7 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
     )
     mode = "write" if write else "check" if check else "diff"
     return _run(
-        paths,
+        [Path(p) for p in paths],
         settings,
         mode=mode,
         as_json=as_json,
@@ -185,7 +187,7 @@ def _run(
     *,
     mode: str,
     as_json: bool,
-    sarif: Path | None,
+    sarif: str | None,
     backup: str | None,
     max_size: int,
     jobs: int,
@@ -203,7 +205,7 @@ def _run(
             summary.skipped.append((item.display, item.reason))
         else:
             candidates.append((item, item.display in explicit_files))
-    human = not as_json and not (sarif is not None and str(sarif) == "-")
+    human = not as_json and sarif != "-"
     job = Job(
         settings,
         max_size,
@@ -236,7 +238,7 @@ def _run(
         from rootless.migrate.registry import DRIVER_NOTES, all_rules  # noqa: PLC0415
 
         text = report.to_sarif(summary, all_rules(), DRIVER_NOTES.items())
-        if str(sarif) == "-":
+        if sarif == "-":
             out.write(text)
         else:
             from rootless.fsutil import atomic_write  # noqa: PLC0415

@@ -243,14 +243,8 @@ def parse_invocation(args: list[Word]) -> Invocation:
     words = [args[i]]
     action = first
     i += 1
-    if (
-        first in MANAGEMENT
-        and i < len(args)
-        and args[i].value
-        and not args[i].value.startswith("-")
-    ):  # type: ignore[union-attr]
-        second = args[i].value
-        assert second is not None
+    second = args[i].value if i < len(args) else None
+    if first in MANAGEMENT and second and not second.startswith("-"):
         words.append(args[i])
         i += 1
         if first in ("container", "image") and second in (

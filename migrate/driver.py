@@ -11,6 +11,7 @@ applied (a safety net: it means a bug, and the report says so).
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -59,13 +60,18 @@ class _Run:
                 return
             text = region.encode(e.text, e.start).encode("utf-8", "surrogateescape")
             mapped.append((span[0], span[1], text))
-        for s, e, _ in mapped:
-            other = self._overlap(s, e)
+        ordered = sorted(mapped)
+        for (_, end, _), (start, _, _) in itertools.pairwise(ordered):
+            if start < end:
+                self._reject(at, note, "its own edits overlap")
+                return
+        for a, b, _ in mapped:
+            other = self._overlap(a, b)
             if other is not None:
                 self._reject(at, note, f"overlaps a change by rule {other}")
                 return
-        for s, e, t in mapped:
-            self.accepted.append((s, e, t, note.rule))
+        for a, b, t in mapped:
+            self.accepted.append((a, b, t, note.rule))
         self.notes.append((at, note, True))
 
     def _reject(self, at: int, note: Note, why: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rootless.migrate.edits import byte_offset
 from rootless.migrate.model import Edit, Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import ENGINE_VAR_RE, Assignment, Command, Word
@@ -24,8 +25,7 @@ def _edit(word: Word) -> Edit | None:
         m = rx.match(word.text)
         if m:
             s, e = m.span("v")
-            b = lambda i: word.start + len(word.text[:i].encode("utf-8", "surrogateescape"))  # noqa: E731
-            return Edit(b(s), b(e), TARGET[m.group("v")])
+            return Edit(byte_offset(word, s), byte_offset(word, e), TARGET[m.group("v")])
     return None
 
 
