@@ -166,6 +166,7 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
         cgroup_v2=_cgroup_v2(cgroups),
         select=sel or None,
         ignore=ign,
+        verify=not check,
     )
     mode = "write" if write else "check" if check else "diff"
     return _run(

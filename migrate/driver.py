@@ -22,7 +22,14 @@ from .kinds import Extraction, FileKind, detect_kind, get_kind
 from .model import AppliedEdit, Change, Edit, Finding, FixResult, Note, Settings, Severity
 from .regions import Region
 from .registry import Rule, RuleContext, all_rules
-from .shell import ENGINES, Assignment, ShellDocument, _engine_of_value, count_errors
+from .shell import (
+    ENGINES,
+    Assignment,
+    ShellDocument,
+    _engine_of_value,
+    count_errors,
+    count_errors_after_edits,
+)
 
 MAX_DEPTH = 3
 PREFILTER = re.compile(rb"(?i:docker|podman)")
@@ -107,36 +114,55 @@ class _Run:
     def run_hooks(
         self, docs: list[ShellDocument], assignments: list[Assignment], dual: bool
     ) -> None:
-        for rule in self.rules:
-            if rule.renames_engine and dual:
-                continue
-            for doc in docs:
-                ctx = RuleContext(self.settings, doc, self.kind.id)
-                if rule.on_document is not None:
-                    for item in rule.on_document(doc, ctx):
-                        self.emit(item, doc.region)
-                if rule.on_command is not None:
-                    for cmd in doc.commands:
-                        if not doc.is_sound(cmd.start, cmd.end):
-                            continue
-                        editable = not cmd.engine_unresolved
-                        for item in rule.on_command(cmd, ctx):
-                            self.emit(
-                                item,
-                                doc.region,
-                                editable=editable,
-                                why=f"`{cmd.name.text if cmd.name else ''}` may not be docker",
-                            )
-                if rule.on_assignment is not None:
-                    for a in doc.assignments:
-                        if doc.is_sound(a.start, a.end):
-                            for item in rule.on_assignment(a, ctx):
-                                self.emit(item, doc.region)
-            if rule.on_assignment is not None:
-                ctx = RuleContext(self.settings, None, self.kind.id)
-                for a in assignments:
-                    for item in rule.on_assignment(a, ctx):
-                        self.emit(item, a.region)
+        """Run every rule; results are emitted in rule order (earlier rules win overlaps)."""
+        rules = [r for r in self.rules if not (r.renames_engine and dual)]
+        order = {r.id: i for i, r in enumerate(rules)}
+        any_scope = [r for r in rules if r.on_command is not None and r.scope == "any"]
+        engine_scope = [r for r in rules if r.on_command is not None and r.scope != "any"]
+        doc_rules = [r for r in rules if r.on_document is not None]
+        assign_rules = [r for r in rules if r.on_assignment is not None]
+        out: list[tuple[int, int, Change | Note, Region, bool, str]] = []
+
+        def add(
+            rule: Rule,
+            items: Iterable[Change | Note],
+            region: Region,
+            editable: bool = True,
+            why: str = "",
+        ) -> None:
+            for item in items:
+                out.append((order[rule.id], len(out), item, region, editable, why))
+
+        for doc in docs:
+            ctx = RuleContext(self.settings, doc, self.kind.id)
+            for rule in doc_rules:
+                assert rule.on_document is not None
+                add(rule, rule.on_document(doc, ctx), doc.region)
+            for cmd in doc.commands:
+                if not doc.is_sound(cmd.start, cmd.end):
+                    continue
+                unresolved = cmd.engine_unresolved
+                is_engine = cmd.node_type == "command" and (cmd.engine in ENGINES or unresolved)
+                why = f"`{cmd.name.text if cmd.name else ''}` may not be docker"
+                action = cmd.invocation.action if is_engine else None
+                for rule in any_scope + engine_scope if is_engine else any_scope:
+                    assert rule.on_command is not None
+                    if rule.actions is not None and action not in rule.actions:
+                        continue
+                    add(rule, rule.on_command(cmd, ctx), doc.region, not unresolved, why)
+            for a in doc.assignments:
+                if doc.is_sound(a.start, a.end):
+                    for rule in assign_rules:
+                        assert rule.on_assignment is not None
+                        add(rule, rule.on_assignment(a, ctx), doc.region)
+        ctx = RuleContext(self.settings, None, self.kind.id)
+        for a in assignments:
+            for rule in assign_rules:
+                assert rule.on_assignment is not None
+                add(rule, rule.on_assignment(a, ctx), a.region)
+        out.sort(key=lambda x: (x[0], x[1]))
+        for _, _, item, region, editable, why in out:
+            self.emit(item, region, editable=editable, why=why)
 
     def apply(self) -> bytes:
         out = self.data
@@ -223,6 +249,17 @@ def resolve_kind(path: str | None, data: bytes, kind: str | None) -> FileKind:
     return get_kind("shell")
 
 
+def _is_whole(region: Region, data: bytes) -> bool:
+    p = region.pieces
+    return (
+        region.parent is None
+        and len(p) == 1
+        and p[0].verbatim
+        and p[0].host_start == 0
+        and p[0].host_end == len(data)
+    )
+
+
 def error_count(kind: FileKind, data: bytes) -> int:
     return sum(count_errors(r.source) for r in kind.extract(data).regions)
 
@@ -248,6 +285,22 @@ def fix_bytes(
     run = _Run(data, settings, fk, rules)
     ext = fk.extract(data)
     docs = _documents(ext)
+    try:
+        return _fix(data, settings=settings, fk=fk, run=run, ext=ext, docs=docs)
+    finally:
+        for d in docs:  # break Command <-> ShellDocument cycles: freed without the cyclic GC
+            d.release()
+
+
+def _fix(
+    data: bytes,
+    *,
+    settings: Settings,
+    fk: FileKind,
+    run: _Run,
+    ext: Extraction,
+    docs: list[ShellDocument],
+) -> FixResult:
     dual_at = _dual_engine(docs, ext.assignments)
     if dual_at is not None and settings.enabled("dual-engine"):
         from .rules import dual_engine  # noqa: PLC0415
@@ -274,9 +327,17 @@ def fix_bytes(
     run.run_hooks(docs, ext.assignments, dual_at is not None)
     fixed = run.apply()
     edits = tuple(AppliedEdit(s, e, t, r) for s, e, t, r in sorted(run.accepted))
-    if fixed != data:
-        before = sum(len(d.error_offsets) for d in docs if d.region.parent is None)
-        if error_count(fk, fixed) > before:
+    if fixed != data and settings.verify:
+        top = [d for d in docs if d.region.parent is None]
+        before = sum(len(d.error_offsets) for d in top)
+        whole = len(top) == 1 and len(ext.regions) == 1 and _is_whole(top[0].region, data)
+        if whole:
+            after = count_errors_after_edits(
+                top[0].tree, data, fixed, [(s, e, t) for s, e, t, _ in run.accepted]
+            )
+        else:
+            after = error_count(fk, fixed)
+        if after > before:
             note = Note(
                 "parse-error",
                 Severity.WARNING,

@@ -9,6 +9,7 @@ explicitly; a directory walk passes over them silently).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -44,43 +45,36 @@ class _Ignore:
     """``.gitignore`` rules of one directory tree (patterns are relative to their file)."""
 
     def __init__(self) -> None:
-        self._specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        self._specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
 
-    def load(self, directory: Path) -> None:
-        import pathspec  # noqa: PLC0415
-
+    def load(self, directory: str) -> None:
         for name in (".gitignore", ".git/info/exclude"):
-            f = directory / name
             try:
-                lines = f.read_text(encoding="utf-8", errors="replace").splitlines()
+                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as fh:
+                    lines = fh.read().splitlines()
             except OSError:
                 continue
-            self._specs.append((directory, pathspec.GitIgnoreSpec.from_lines(lines)))
+            import pathspec  # noqa: PLC0415
 
-    def unload(self, directory: Path) -> None:
-        self._specs = [(d, s) for d, s in self._specs if d != directory]
+            self._specs.append(
+                (directory.rstrip("/") + "/", pathspec.GitIgnoreSpec.from_lines(lines))
+            )
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        """``path`` is absolute (as the walk builds it)."""
         result = False
         for base, spec in self._specs:
-            try:
-                rel = path.relative_to(base).as_posix()
-            except ValueError:
+            if not path.startswith(base):
                 continue
-            if is_dir:
-                rel += "/"
+            rel = path[len(base) :] + ("/" if is_dir else "")
             r = spec.check_file(rel)
             if r.include is not None:
                 result = bool(r.include)
         return result
 
 
-def _within(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def discover(paths: list[Path]) -> Iterator[Candidate | Skipped]:
@@ -88,11 +82,11 @@ def discover(paths: list[Path]) -> Iterator[Candidate | Skipped]:
     for arg in paths:
         display = str(arg)
         if arg.is_symlink() and not arg.is_dir():
-            target = arg.resolve()
-            if not _within(target, arg.absolute().parent.resolve()):
+            target = os.path.realpath(arg)
+            if not _within(target, os.path.realpath(arg.absolute().parent)):
                 yield Skipped(display, f"symlink leaving the tree (-> {os.readlink(arg)})")
-            elif target.is_file():
-                yield Candidate(arg, display, target)
+            elif os.path.isfile(target):
+                yield Candidate(arg, display, Path(target))
             else:
                 yield Skipped(display, "dangling symlink")
             continue
@@ -106,45 +100,53 @@ def discover(paths: list[Path]) -> Iterator[Candidate | Skipped]:
 
 def _walk(root: Path) -> Iterator[Candidate | Skipped]:
     ignore = _Ignore()
+    top = os.path.realpath(root)
     # .gitignore files above the root, up to the repository top, also apply
-    top = root.resolve()
-    chain = []
-    for parent in [top, *top.parents]:
-        chain.append(parent)
-        if (parent / ".git").exists():
+    chain = [top]
+    d = top
+    while not os.path.exists(os.path.join(d, ".git")):
+        parent = os.path.dirname(d)
+        if parent == d:
+            chain = [top]
             break
-    else:
-        chain = [top]
+        d = parent
+        chain.append(d)
     for d in reversed(chain[1:]):
         ignore.load(d)
-    real_root = top
-    for dirpath, dirnames, filenames in os.walk(root):
-        d = Path(dirpath)
-        ignore.load(d.resolve())
-        keep = []
-        for name in sorted(dirnames):
-            sub = d / name
-            if name in SKIP_DIRS:
-                continue
-            if sub.is_symlink():
-                yield Skipped(str(sub), "symlink to a directory (not followed)")
-                continue
-            if ignore.ignored(sub.resolve(), True):
-                continue
-            keep.append(name)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            f = d / name
-            if f.is_symlink():
-                target = f.resolve()
-                if not _within(target, real_root):
-                    yield Skipped(str(f), f"symlink leaving the tree (-> {os.readlink(f)})")
+    stack = [(str(root), top)]
+    while stack:
+        shown, real = stack.pop()
+        ignore.load(real)
+        try:
+            entries = sorted(os.scandir(shown), key=lambda e: e.name)
+        except OSError as exc:
+            yield Skipped(shown, f"unreadable: {exc.strerror}")
+            continue
+        subdirs = []
+        for e in entries:
+            name = e.name
+            shown_path = os.path.join(shown, name)
+            real_path = real + "/" + name
+            if e.is_symlink():
+                target = os.path.realpath(shown_path)
+                if os.path.isdir(target):
+                    yield Skipped(shown_path, "symlink to a directory (not followed)")
+                elif not _within(target, top):
+                    yield Skipped(
+                        shown_path, f"symlink leaving the tree (-> {os.readlink(shown_path)})"
+                    )
                 else:
-                    yield Skipped(str(f), "symlink (its target is processed on its own)")
+                    yield Skipped(shown_path, "symlink (its target is processed on its own)")
                 continue
-            if ignore.ignored(d.resolve() / name, False):
+            if e.is_dir(follow_symlinks=False):
+                if name not in SKIP_DIRS and not ignore.ignored(real_path, True):
+                    subdirs.append((shown_path, real_path))
                 continue
-            yield Candidate(f, str(f), f)
+            if ignore.ignored(real_path, False):
+                continue
+            p = Path(shown_path)
+            yield Candidate(p, shown_path, p)
+        stack.extend(reversed(subdirs))
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,10 @@ def load(c: Candidate, *, max_size: int, explicit: bool) -> Loaded | Skipped | N
     """Read a candidate if it is a kind we migrate (None: silently not ours)."""
     path = c.real
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError as exc:
         return Skipped(c.display, f"unreadable: {exc.strerror}")
-    if not os.path.isfile(path):
+    if not stat.S_ISREG(st.st_mode):
         return Skipped(c.display, "not a regular file") if explicit else None
     try:
         with open(path, "rb") as fh:

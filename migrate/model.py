@@ -85,6 +85,9 @@ class Settings:
     select: frozenset[str] | None = None
     #: never these rule ids
     ignore: frozenset[str] = frozenset()
+    #: re-parse the output and drop every change if it parses worse than the input (a
+    #: safety net against bugs; ``--check`` skips it since it writes and shows nothing)
+    verify: bool = True
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id in self.ignore:

@@ -52,6 +52,11 @@ class Rule:
     on_document: DocumentHook | None = None
     #: switches the engine (docker -> podman): skipped in scripts that support both engines
     renames_engine: bool = False
+    #: "engine": the command hook only sees docker/podman commands (the driver filters);
+    #: "any": it sees every command that mentions an engine (probes, systemctl, ssh, alias)
+    scope: str = "engine"
+    #: engine sub-commands the command hook cares about (None: all), e.g. {"run", "create"}
+    actions: frozenset[str] | None = None
 
     def note(
         self,

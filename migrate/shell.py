@@ -9,6 +9,7 @@ parse and three short walks, not a Python walk over every node.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,44 @@ def count_errors(source: bytes) -> int:
     return sum(1 for _ in _error_nodes(tree.root_node))
 
 
+def count_errors_after_edits(
+    tree: Tree, old: bytes, new: bytes, edits: Sequence[tuple[int, int, bytes]]
+) -> int:
+    """Errors in ``new`` (``old`` with ``edits`` applied), re-parsed incrementally from ``tree``.
+
+    ``tree`` is edited in place (it belongs to ``old`` and is of no use afterwards).
+    """
+    starts = [0]
+    i = old.find(b"\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = old.find(b"\n", i + 1)
+
+    def point(offset: int) -> tuple[int, int]:
+        row = bisect.bisect_right(starts, offset) - 1
+        return row, offset - starts[row]
+
+    for s, e, t in sorted(edits, reverse=True):
+        start = point(s)
+        nl = t.count(b"\n")
+        if nl:
+            new_end = (start[0] + nl, len(t) - t.rfind(b"\n") - 1)
+        else:
+            new_end = (start[0], start[1] + len(t))
+        tree.edit(
+            start_byte=s,
+            old_end_byte=e,
+            new_end_byte=s + len(t),
+            start_point=start,
+            old_end_point=point(e),
+            new_end_point=new_end,
+        )
+    root = _parser().parse(new, tree).root_node
+    if not root.has_error:
+        return 0
+    return sum(1 for _ in _error_nodes(root))
+
+
 def _error_nodes(root: Node) -> Iterator[Node]:
     stack = [root]
     while stack:
@@ -128,13 +167,14 @@ def static_value(node: Node, src: bytes) -> str | None:
             return static_value(node.children[0], src) if node.child_count == 1 else None
         if "$" in text or "`" in text:
             return None
-        return _unescape_word(text)
+        return _unescape_word(text) if "\\" in text else text
     if t == "raw_string":
         return text[1:-1]
     if t == "string":
         if any(c.type not in ('"', "string_content") for c in node.children):
             return None
-        return _unescape_dq(text[1:-1])
+        inner = text[1:-1]
+        return _unescape_dq(inner) if "\\" in inner else inner
     if t == "concatenation":
         parts = [static_value(c, src) for c in node.children]
         if any(p is None for p in parts):
@@ -223,7 +263,7 @@ class Command:
     def region(self) -> Region:
         return self.doc.region
 
-    @property
+    @cached_property
     def name(self) -> Word | None:
         return self.words[self.name_index] if self.name_index < len(self.words) else None
 
@@ -231,7 +271,7 @@ class Command:
     def args(self) -> list[Word]:
         return self.words[self.name_index + 1 :]
 
-    @property
+    @cached_property
     def program(self) -> str | None:
         """The command word's fixed value (``/usr/bin/docker`` stays a path)."""
         w = self.name
@@ -247,7 +287,7 @@ class Command:
             return ENGINE_PATHS.get(w.value)
         return self.doc.resolve_engine_word(w)
 
-    @property
+    @cached_property
     def engine_unresolved(self) -> bool:
         """The command word is a variable that looks like an engine but has no known value."""
         w = self.name
@@ -296,6 +336,9 @@ def expansion_default(text: str) -> str | None:
     return m.group(2) if m else None
 
 
+_ENGINE_WORDS = tuple((e, re.compile(rf"(?<![\w./]){e}(?![\w./-])")) for e in ENGINES)
+
+
 @dataclass
 class Selection:
     """Evidence that a script chooses between engines (probe, test, case, assignment)."""
@@ -325,6 +368,9 @@ class ShellDocument:
         self.unsound: list[tuple[int, int]] = []
         self.error_offsets: list[int] = []
         self._seen: set[tuple[int, int, str]] = set()
+        self._by_span: dict[tuple[int, int, str], Any] = {}
+        #: document-level facts rules compute once (e.g. locally built image names)
+        self.memo: dict[str, Any] = {}
         self._collect()
 
     # -- helpers ------------------------------------------------------------------------
@@ -386,17 +432,14 @@ class ShellDocument:
         self.commands.sort(key=lambda c: (c.start, -c.end))
 
     def _visit(self, node: Node | None, at: int) -> None:
-        chain: list[Node] = []
-        while node is not None:
-            chain.append(node)
-            node = node.parent
         word_node: Node | None = None
-        for i, n in enumerate(chain):
+        n = node
+        while n is not None:
             t = n.type
             if t == "comment":
                 return
             if t == "heredoc_body":
-                self._heredoc(n, chain[i + 1 :])
+                self._heredoc(n)
                 return
             if t == "case_item":
                 if (
@@ -410,6 +453,7 @@ class ShellDocument:
                 a = self._assignment(n)
                 if a is not None and a.value is not None and a.value.start <= at < a.value.end:
                     self._selection_text(a.value.text, at)
+                n = n.parent
                 continue
             if t == "test_command":
                 self._test(n)
@@ -427,33 +471,37 @@ class ShellDocument:
                 return
             if t in ("word", "string", "raw_string", "concatenation", "extglob_pattern"):
                 word_node = n
+            n = n.parent
 
     def _selection(self, node: Node, at: int) -> None:
         self._selection_text(self.text(node.start_byte, node.end_byte), at)
 
     def _selection_text(self, text: str, at: int) -> None:
-        for eng in ENGINES:
-            if re.search(rf"(?<![\w./]){eng}(?![\w./-])", text):
+        for eng, rx in _ENGINE_WORDS:
+            if rx.search(text):
                 self.selections.append(Selection(eng, at))
 
-    def _heredoc(self, body: Node, ancestors: list[Node]) -> None:
+    def _heredoc(self, body: Node) -> None:
         key = (body.start_byte, body.end_byte, "heredoc")
         if key in self._seen:
             return
         self._seen.add(key)
         receiver: Command | None = None
-        for n in ancestors:
+        n = body.parent
+        while n is not None:
             if n.type == "redirected_statement":
                 first = n.children[0] if n.children else None
                 if first is not None and first.type == "command":
                     receiver = self._command(first)
                 break
+            n = n.parent
         self.heredocs.append((body.start_byte, body.end_byte, receiver))
 
     def _assignment(self, n: Node) -> Assignment | None:
         key = (n.start_byte, n.end_byte, "assign")
         if key in self._seen:
-            return next((a for a in self.assignments if a.start == n.start_byte), None)
+            found: Assignment | None = self._by_span.get(key)
+            return found
         self._seen.add(key)
         name_node = n.child_by_field_name("name")
         value_node = n.child_by_field_name("value")
@@ -471,6 +519,7 @@ class ShellDocument:
             prefixes_command=parent is not None and parent.type == "command",
         )
         self.assignments.append(a)
+        self._by_span[key] = a
         return a
 
     def _test(self, n: Node) -> None:
@@ -524,6 +573,7 @@ class ShellDocument:
         cmd = Command(n.start_byte, n.end_byte, words, name_index, prefixes, assigns, self)
         self._context(cmd, n)
         self.commands.append(cmd)
+        self._by_span[key] = cmd
         return cmd
 
     def _context(self, cmd: Command, n: Node) -> None:
@@ -557,6 +607,14 @@ class ShellDocument:
         if nxt is not None and nxt.type == "&":
             cmd.background = True
         cmd.via_variable = None if cmd.name is None or cmd.name.value is not None else cmd.name.text
+
+    def release(self) -> None:
+        """Drop what refers back to this document (commands, caches) once rules are done."""
+        self.commands = []
+        self.assignments = []
+        self.heredocs = []
+        self._by_span.clear()
+        self.memo.clear()
 
     # -- rule-facing iteration ----------------------------------------------------------
 

@@ -7,6 +7,7 @@ from rootless.migrate.shell import ENGINES, Command
 
 PODMAN_RUN = f"{DOCS}/podman-run.1.html"
 ROOTLESS_MD = "https://github.com/containers/podman/blob/main/rootless.md"
+RUN_CREATE = frozenset({"run", "create"})
 TROUBLESHOOTING = "https://github.com/containers/podman/blob/main/troubleshooting.md"
 
 

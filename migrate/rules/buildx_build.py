@@ -72,4 +72,5 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{DOCS}/podman-build.1.html",
     on_command=check,
+    actions=frozenset({"buildx build"}),
 )

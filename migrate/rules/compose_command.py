@@ -34,5 +34,6 @@ RULE = Rule(
     severity=Severity.FIX,
     link=f"{DOCS}/podman-compose.1.html",
     on_command=check,
+    scope="any",
     renames_engine=True,
 )

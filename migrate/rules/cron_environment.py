@@ -45,4 +45,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=TROUBLESHOOTING,
     on_command=check,
+    scope="any",
 )

@@ -48,4 +48,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=f"{DOCS}/podman-system-service.1.html",
     on_command=check,
+    scope="any",
 )

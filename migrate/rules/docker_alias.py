@@ -38,4 +38,5 @@ RULE = Rule(
     severity=Severity.INFO,
     link="https://github.com/containers/podman/issues/18248",
     on_command=check,
+    scope="any",
 )

@@ -9,7 +9,7 @@ from rootless.migrate.model import DOCS, Edit, Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command, Word
 
-from ._util import engine_action
+from ._util import RUN_CREATE, engine_action
 
 SOCK = re.compile(r"(?<![\w/.-])(?:/var)?/run/docker\.sock(?=$|[:,\"'}])")
 PODMAN_SOCK = "${XDG_RUNTIME_DIR}/podman/podman.sock"
@@ -85,4 +85,5 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{DOCS}/podman-system-service.1.html",
     on_command=check,
+    actions=RUN_CREATE,
 )

@@ -52,5 +52,6 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link="https://github.com/containers/podman/issues/18248",
     on_command=check,
+    scope="any",
     renames_engine=True,
 )

@@ -7,7 +7,7 @@ from rootless.migrate.model import DOCS, Edit, Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
-from ._util import engine_action
+from ._util import RUN_CREATE, engine_action
 
 
 def check(cmd: Command, ctx: RuleContext) -> Result:
@@ -46,4 +46,5 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{DOCS}/podman.1.html#global-options",
     on_command=check,
+    actions=RUN_CREATE,
 )

@@ -9,7 +9,7 @@ from rootless.migrate.model import Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
-from ._util import engine_action
+from ._util import RUN_CREATE, engine_action
 
 CDI = "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html"
 FIX = "sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml (once per driver update)"
@@ -50,4 +50,5 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=CDI,
     on_command=check,
+    actions=RUN_CREATE,
 )

@@ -6,7 +6,7 @@ from rootless.migrate.model import DOCS, Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
-from ._util import engine_action
+from ._util import RUN_CREATE, engine_action
 
 
 def check(cmd: Command, ctx: RuleContext) -> Result:
@@ -34,4 +34,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=f"{DOCS}/podman-network-create.1.html",
     on_command=check,
+    actions=RUN_CREATE,
 )

@@ -7,7 +7,7 @@ from rootless.migrate.model import Edit, Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
-from ._util import PODMAN_RUN, engine_action
+from ._util import PODMAN_RUN, RUN_CREATE, engine_action
 
 SUPPORTED = frozenset(
     {"k8s-file", "json-file", "journald", "none", "passthrough", "passthrough-tty"}
@@ -48,4 +48,5 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{PODMAN_RUN}#log-driver-driver",
     on_command=check,
+    actions=RUN_CREATE,
 )

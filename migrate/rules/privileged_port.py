@@ -6,7 +6,7 @@ from rootless.migrate.model import Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
-from ._util import ROOTLESS_MD, engine_action, host_port
+from ._util import ROOTLESS_MD, RUN_CREATE, engine_action, host_port
 
 
 def check(cmd: Command, ctx: RuleContext) -> Result:
@@ -36,4 +36,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=ROOTLESS_MD,
     on_command=check,
+    actions=RUN_CREATE,
 )

@@ -43,5 +43,6 @@ RULE = Rule(
     severity=Severity.WARNING,
     link="https://docs.podman.io/en/latest/markdown/podman-system-connection.1.html",
     on_command=check,
+    scope="any",
     on_document=check_document,
 )

@@ -6,7 +6,7 @@ from rootless.migrate.model import Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
-from ._util import TROUBLESHOOTING, engine_action
+from ._util import RUN_CREATE, TROUBLESHOOTING, engine_action
 
 LIMITS = (
     "--memory", "--memory-swap", "--memory-reservation", "--cpus", "--cpu-shares",
@@ -46,4 +46,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=TROUBLESHOOTING,
     on_command=check,
+    actions=RUN_CREATE,
 )

@@ -38,7 +38,11 @@ def _repo(ref: str) -> str:
 
 def local_images(doc: ShellDocument) -> set[str]:
     """Names the script builds or tags itself (they are local: never qualify them)."""
+    cached: set[str] | None = doc.memo.get("local_images")
+    if cached is not None:
+        return cached
     names: set[str] = set()
+    doc.memo["local_images"] = names
     for c in doc.commands:
         if not engine_call(c):
             continue

@@ -6,7 +6,7 @@ from rootless.migrate.model import Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
-from ._util import PODMAN_RUN, engine_action
+from ._util import PODMAN_RUN, RUN_CREATE, engine_action
 
 
 def check(cmd: Command, ctx: RuleContext) -> Result:
@@ -33,4 +33,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=f"{PODMAN_RUN}#ulimit-option",
     on_command=check,
+    actions=RUN_CREATE,
 )

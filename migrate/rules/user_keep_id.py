@@ -9,7 +9,7 @@ from rootless.migrate.model import Severity
 from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
-from ._util import PODMAN_RUN, engine_action
+from ._util import PODMAN_RUN, RUN_CREATE, engine_action
 
 UID = r"(?:\$\(id -u(?: \S+)?\)|`id -u(?: \S+)?`|\$\{?UID\}?|\$\{?EUID\}?)"
 GID = r"(?:\$\(id -g(?: \S+)?\)|`id -g(?: \S+)?`|\$\{?GID\}?|\$\{?EGID\}?)"
@@ -43,4 +43,5 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{PODMAN_RUN}#userns-mode",
     on_command=check,
+    actions=RUN_CREATE,
 )

@@ -1,0 +1,249 @@
+"""Benchmark: `rootless migrate --check` against `grep -rlw docker` on one generated corpus.
+
+    .venv/bin/python bench/migrate_bench.py [--files 10000] [--dir DIR] [--repeat 3]
+
+Generates a deterministic corpus (shell scripts with and without docker, Makefiles, rc
+files, crontabs, env files, and files of other kinds: Python, Markdown, JSON, C), then
+times both commands on it in the same run (page cache warmed first, best of --repeat) and
+prints MB/s for each and the ratio. grep is the floor: it only finds the word, it parses
+nothing. The target for rootless is >= 5 MB/s end to end on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DOCKER_LINES = [
+    'docker run --rm -v "$PWD":/src -w /src {img} make test',
+    "sudo docker run -d --name {name} -p {port}:80 --restart always {img}",
+    "docker build -t {reg}/{name}:$TAG -f Dockerfile .",
+    "docker push {reg}/{name}:$TAG",
+    "docker exec -it {name} sh -c 'ls /data'",
+    "docker-compose -f docker-compose.yml up -d {name}",
+    'docker run --rm --user "$(id -u):$(id -g)" -v "$HOME/.cache:/cache" {img} build',
+    "docker pull {img}",
+    "docker logs --tail 100 {name} 2>&1 | grep -i error || true",
+    "docker ps -q --filter name={name} | xargs -r docker rm -f",
+    "docker run -d --link db:db --log-driver syslog -v /var/run/docker.sock:/var/run/docker.sock {img}",
+    "command -v docker >/dev/null || {{ echo 'docker missing'; exit 1; }}",
+    "export DOCKER_HOST=unix:///var/run/docker.sock",
+    "docker buildx build --push --platform linux/amd64 -t {reg}/{name}:latest .",
+]
+PLAIN_LINES = [
+    'echo "[$(date +%T)] {name}: starting" >&2',
+    'mkdir -p "$BUILD_DIR/{name}" && cd "$BUILD_DIR/{name}"',
+    "tar -czf {name}.tar.gz -C dist .",
+    "curl -fsSL https://example.com/{name}/release.json -o release.json",
+    "rsync -az --delete ./public/ deploy@web:/srv/{name}/",
+    "find . -name '*.pyc' -delete",
+    'git -C "$SRC" fetch --tags origin',
+    "python3 -m venv .venv && .venv/bin/pip install -q -r requirements.txt",
+    "systemctl --user restart {name}.service",
+    'sed -i "s/VERSION=.*/VERSION=$TAG/" config/{name}.env',
+    'for f in ./conf.d/*.conf; do install -m 0644 "$f" /etc/{name}/; done',
+    'if [ -n "${{DEBUG:-}}" ]; then set -x; fi',
+]
+IMAGES = [
+    "nginx:1.25",
+    "redis:7",
+    "postgres:16",
+    "python:3.12-slim",
+    "alpine",
+    "quay.io/prometheus/node-exporter:v1.8.1",
+    "graylog/graylog:5.2",
+    "golang:1.22",
+]
+NAMES = ["api", "web", "worker", "db", "cache", "proxy", "cron", "auth", "search", "metrics"]
+
+
+def _fill(rng: random.Random, line: str) -> str:
+    return line.format(
+        img=rng.choice(IMAGES),
+        name=rng.choice(NAMES),
+        port=rng.choice([80, 8080, 443, 3000, 9090]),
+        reg="registry.example.com",
+    )
+
+
+def _shell(rng: random.Random, size: int, docker: bool) -> str:
+    out = ["#!/usr/bin/env bash", "# generated benchmark script", "set -euo pipefail", ""]
+    if not docker and rng.random() < 0.1:
+        out.insert(2, "# note: this script does not need docker")
+    n = 0
+    while sum(map(len, out)) < size:
+        n += 1
+        body = []
+        for _ in range(rng.randint(3, 9)):
+            pool = DOCKER_LINES if docker and rng.random() < 0.35 else PLAIN_LINES
+            body.append("    " + _fill(rng, rng.choice(pool)))
+        kind = rng.random()
+        if kind < 0.5:
+            out += [f"step_{n}() {{", *body, "}", ""]
+        elif kind < 0.7:
+            out += [
+                'case "${1:-}" in',
+                f"  step{n})",
+                *["  " + b for b in body],
+                "    ;;",
+                "esac",
+                "",
+            ]
+        elif kind < 0.85:
+            out += [f"if [ -f /etc/step{n} ]; then", *body, "fi", ""]
+        elif docker:
+            out += [
+                "cat <<'EOF' > /tmp/notes.txt",
+                "# docker is only mentioned here",
+                *[b.strip() for b in body],
+                "EOF",
+                "",
+            ]
+    return "\n".join(out) + "\n"
+
+
+def _makefile(rng: random.Random, size: int, docker: bool) -> str:
+    out = [
+        "DOCKER ?= docker" if docker else "CC ?= cc",
+        "IMAGE := acme/app",
+        ".PHONY: all build test",
+        "",
+    ]
+    n = 0
+    while sum(map(len, out)) < size:
+        n += 1
+        out.append(f"target{n}: deps")
+        for _ in range(rng.randint(2, 6)):
+            if docker and rng.random() < 0.4:
+                out.append(
+                    "\t$(DOCKER) run --rm -v $(CURDIR):/src -u $$(id -u):$$(id -g) $(IMAGE) make -C /src"
+                )
+            else:
+                out.append("\t$(CC) -O2 -o build/$@ src/$@.c && strip build/$@")
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _rc(rng: random.Random, size: int) -> str:
+    out = [
+        "# ~/.bashrc",
+        "alias ll='ls -alF'",
+        "alias d='docker'",
+        "alias dps='docker ps --format \"{{.Names}}\"'",
+    ]
+    while sum(map(len, out)) < size:
+        out.append(f"alias g{len(out)}='git {rng.choice(['status', 'log --oneline', 'diff'])}'")
+        out.append(f'export PATH="$HOME/.local/bin{len(out)}:$PATH"')
+    return "\n".join(out) + "\n"
+
+
+def _cron(rng: random.Random) -> str:
+    return "MAILTO=ops@example.com\n" + "".join(
+        f"{rng.randint(0, 59)} {rng.randint(0, 23)} * * * docker exec {rng.choice(NAMES)} backup >/dev/null\n"
+        for _ in range(rng.randint(3, 30))
+    )
+
+
+def _other(rng: random.Random, size: int, ext: str) -> str:
+    words = ["alpha", "beta", "gamma", "delta", "value", "return", "config", "index", "buffer"]
+    lines = []
+    while sum(map(len, lines)) < size:
+        lines.append(" ".join(rng.choice(words) for _ in range(rng.randint(4, 14))))
+    if ext == ".md" and rng.random() < 0.5:
+        lines.insert(3, "```sh\ndocker run --rm nginx\n```")
+    return "\n".join(lines) + "\n"
+
+
+def generate(root: Path, files: int, seed: int = 7) -> tuple[int, int]:
+    rng = random.Random(seed)
+    total = 0
+    for i in range(files):
+        d = root / f"proj{i // 100:03d}" / rng.choice(["scripts", "ci", "deploy", "src", "docs"])
+        d.mkdir(parents=True, exist_ok=True)
+        size = int(rng.lognormvariate(8.3, 0.7))  # median ~4 kB, long tail
+        r = rng.random()
+        if r < 0.22:
+            path, text = d / f"deploy{i}.sh", _shell(rng, size, docker=True)
+        elif r < 0.45:
+            path, text = d / f"build{i}.sh", _shell(rng, size, docker=False)
+        elif r < 0.53:
+            path, text = (
+                d / f"Makefile{'' if i % 2 else '.' + str(i)}",
+                _makefile(rng, size, docker=i % 3 == 0),
+            )
+            if path.name != "Makefile":
+                path = d / f"rules{i}.mk"
+        elif r < 0.56:
+            path, text = d / f"team{i}.aliases.bash", _rc(rng, size // 2)
+        elif r < 0.58:
+            path, text = d / f"jobs{i}.cron", _cron(rng)
+        elif r < 0.60:
+            path, text = (
+                d / f"app{i}.env",
+                "DOCKER_HOST=unix:///var/run/docker.sock\nAPP_PORT=8080\n",
+            )
+        else:
+            ext = rng.choice([".py", ".md", ".json", ".c", ".txt"])
+            path, text = d / f"file{i}{ext}", _other(rng, size, ext)
+        data = text.encode()
+        path.write_bytes(data)
+        total += len(data)
+    return files, total
+
+
+def _time(argv: list[str], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--files", type=int, default=10000)
+    ap.add_argument("--dir", type=Path, default=None, help="corpus directory (default: a temp dir)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rootless", default=str(Path(sys.executable).parent / "rootless"))
+    args = ap.parse_args()
+    tmp = None
+    root = args.dir
+    if root is None:
+        tmp = tempfile.mkdtemp(prefix="rootless-bench-")
+        root = Path(tmp)
+    try:
+        t = time.perf_counter()
+        files, total = generate(root, args.files)
+        print(
+            f"corpus: {files} files, {total / 1e6:.1f} MB in {root} (generated in {time.perf_counter() - t:.1f}s)"
+        )
+        grep = shutil.which("grep") or "grep"
+        subprocess.run(
+            [grep, "-rlw", "docker", str(root)], stdout=subprocess.DEVNULL, check=False
+        )  # warm the cache
+        t_grep = _time([grep, "-rlw", "docker", str(root)], args.repeat)
+        t_rl = _time([args.rootless, "migrate", "--check", str(root)], args.repeat)
+        mb = total / 1e6
+        print(f"cores: {os.cpu_count()}")
+        print(f"grep -rlw docker          {t_grep:7.2f} s  {mb / t_grep:8.1f} MB/s")
+        print(f"rootless migrate --check  {t_rl:7.2f} s  {mb / t_rl:8.1f} MB/s")
+        print(f"ratio (rootless / grep time): {t_rl / t_grep:.1f}x")
+        print(f"target >= 5 MB/s: {'met' if mb / t_rl >= 5 else 'NOT met'}")
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
