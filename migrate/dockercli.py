@@ -8,6 +8,7 @@ so rules see fewer options rather than wrong ones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .shell import Word
 
@@ -81,11 +82,10 @@ SHORT = {
 SHORT_BUILD = {**SHORT, "-t": "--tag", "-f": "--file", "-q": "--quiet"}
 
 #: actions whose first positional is an image reference
-IMAGE_ACTIONS = frozenset({"run", "create", "pull"})
+IMAGE_ACTIONS = frozenset({"run", "create", "pull", "image pull"})
 
 
-@dataclass(frozen=True)
-class Opt:
+class Opt(NamedTuple):
     """One option as written: ``-p 80:80``, ``--publish=80:80``, ``-p80:80``, ``-it``."""
 
     #: long name (``--publish``) or the bundle as written (``-it``)
@@ -138,10 +138,22 @@ class Invocation:
         return None
 
     def opts(self, *names: str) -> list[Opt]:
+        names_in = self._names
+        if not any(n in names_in for n in names):
+            return []
         return [o for o in self.options if o.name in names]
 
     def has(self, *names: str) -> bool:
-        return any(o.name in names for o in self.options)
+        names_in = self._names
+        return any(n in names_in for n in names)
+
+    @property
+    def _names(self) -> frozenset[str]:
+        cached = self.__dict__.get("_names_cache")
+        if cached is None or cached[0] != len(self.options):
+            cached = (len(self.options), frozenset(o.name for o in self.options))
+            self.__dict__["_names_cache"] = cached
+        return cached[1]
 
     @property
     def bind_mounts(self) -> list[str]:

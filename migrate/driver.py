@@ -14,7 +14,7 @@ import bisect
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from .embedded import embedded_regions
@@ -45,6 +45,8 @@ class _Run:
     accepted: list[tuple[int, int, bytes, str]] = field(default_factory=list)
     #: (host offset, note, applied)
     notes: list[tuple[int, Note, bool]] = field(default_factory=list)
+    _sorted: list[tuple[int, int, bytes, str]] = field(default_factory=list)
+    _keys: list[tuple[int, int]] = field(default_factory=list)
 
     # -- results ---------------------------------------------------------------------------
 
@@ -79,14 +81,16 @@ class _Run:
                 return
         for a, b, t in mapped:
             self.accepted.append((a, b, t, note.rule))
+            i = bisect.bisect_left(self._keys, (a, b))
+            self._keys.insert(i, (a, b))
+            self._sorted.insert(i, (a, b, t, note.rule))
         self.notes.append((at, note, True))
 
     def _reject(self, at: int, note: Note, why: str) -> None:
         self.notes.append(
             (
                 at,
-                replace(
-                    note,
+                note._replace(
                     severity=Severity.WARNING,
                     message=f"not changed ({why}): {note.message}",
                 ),
@@ -95,7 +99,9 @@ class _Run:
         )
 
     def _overlap(self, s: int, e: int) -> str | None:
-        for a, b, _, rule in self.accepted:
+        # accepted edits never overlap each other, so only neighbours by start can clash
+        i = bisect.bisect_left(self._keys, (s, e))
+        for a, b, _, rule in self._sorted[max(0, i - 1) : i + 2]:
             if s == e and a == b:
                 if s == a:
                     return rule
@@ -130,8 +136,11 @@ class _Run:
             editable: bool = True,
             why: str = "",
         ) -> None:
-            for item in items:
-                out.append((order[rule.id], len(out), item, region, editable, why))
+            rank = order[rule.id]
+            base = len(out)
+            out.extend(
+                (rank, base + k, item, region, editable, why) for k, item in enumerate(items)
+            )
 
         for doc in docs:
             ctx = RuleContext(self.settings, doc, self.kind.id)
@@ -145,9 +154,12 @@ class _Run:
                 is_engine = cmd.node_type == "command" and (cmd.engine in ENGINES or unresolved)
                 why = f"`{cmd.name.text if cmd.name else ''}` may not be docker"
                 action = cmd.invocation.action if is_engine else None
+                program = cmd.program
                 for rule in any_scope + engine_scope if is_engine else any_scope:
                     assert rule.on_command is not None
                     if rule.actions is not None and action not in rule.actions:
+                        continue
+                    if rule.programs is not None and program not in rule.programs:
                         continue
                     add(rule, rule.on_command(cmd, ctx), doc.region, not unresolved, why)
             for a in doc.assignments:
@@ -165,10 +177,14 @@ class _Run:
             self.emit(item, region, editable=editable, why=why)
 
     def apply(self) -> bytes:
-        out = self.data
-        for s, e, t, _ in sorted(self.accepted, key=lambda x: (x[0], x[1]), reverse=True):
-            out = out[:s] + t + out[e:]
-        return out
+        """The original with the accepted edits spliced in (they never overlap)."""
+        parts = []
+        pos = 0
+        for s, e, t, _ in self._sorted:
+            parts += (self.data[pos:s], t)
+            pos = e
+        parts.append(self.data[pos:])
+        return b"".join(parts)
 
 
 def _documents(ext: Extraction) -> list[ShellDocument]:
@@ -176,6 +192,8 @@ def _documents(ext: Extraction) -> list[ShellDocument]:
     todo: list[tuple[Region, dict[str, str]]] = [(r, ext.variables) for r in ext.regions]
     while todo:
         region, variables = todo.pop(0)
+        if PREFILTER.search(region.source) is None:
+            continue
         doc = ShellDocument(region, external_vars=variables)
         docs.append(doc)
         if region.depth() >= MAX_DEPTH:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 DOCS = "https://docs.podman.io/en/latest/markdown"
 
@@ -29,8 +29,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace ``[start, end)`` with ``text`` (``start == end``: insert)."""
 
     start: int
@@ -46,8 +45,7 @@ class Edit:
         return cls(start, end, "")
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(NamedTuple):
     """An explanation attached to a position: why, what to do, and where it is documented."""
 
     rule: str
@@ -59,8 +57,7 @@ class Note:
     link: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """Edits that belong together: all are applied, or none (then the note becomes a warning)."""
 
     edits: tuple[Edit, ...]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .model import Change, Note, Settings, Severity
+from .model import Change, Edit, Note, Settings, Severity
 
 if TYPE_CHECKING:
     from .shell import Assignment, Command, ShellDocument
@@ -57,6 +57,8 @@ class Rule:
     scope: str = "engine"
     #: engine sub-commands the command hook cares about (None: all), e.g. {"run", "create"}
     actions: frozenset[str] | None = None
+    #: for "any"-scope hooks: the command words they care about (None: all)
+    programs: frozenset[str] | None = None
 
     def note(
         self,
@@ -71,7 +73,7 @@ class Rule:
 
     def change(
         self,
-        edits: Iterable[object],
+        edits: Iterable[Edit],
         offset: int,
         message: str,
         *,
@@ -79,10 +81,10 @@ class Rule:
         fix: str | None = None,
         link: str | None = None,
     ) -> Change:
-        from .model import Edit  # noqa: PLC0415
-
-        es = tuple(e for e in edits if isinstance(e, Edit))
-        return Change(es, self.note(offset, message, severity=severity, fix=fix, link=link))
+        return Change(
+            tuple(edits),  # type: ignore[arg-type]
+            Note(self.id, severity or self.severity, offset, message, fix, link or self.link),
+        )
 
 
 def all_rules() -> tuple[Rule, ...]:

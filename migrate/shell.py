@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .regions import Region
 
@@ -78,6 +78,25 @@ WRAPPER_POSITIONALS = {"timeout": 1}
 
 REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 PROBES = frozenset({"which", "type", "hash", "whereis"})
+
+
+_ENGINE_VAR_HINTS = (b"ENGINE", b"CONTAINER_", b"OCI_")
+_ENGINE_VAR_RE = re.compile(rb"\$\{?(?:[A-Z_]*ENGINE|CONTAINER_[A-Z_]+|OCI_[A-Z_]+)\b")
+
+
+def _interest(src: bytes) -> list[tuple[int, int]]:
+    """Spans of ``docker``/``podman`` (any case) and of engine-variable references."""
+    low = src.lower()
+    out = []
+    for word in (b"docker", b"podman"):
+        i = low.find(word)
+        while i >= 0:
+            out.append((i, i + 6))
+            i = low.find(word, i + 6)
+    if any(h in src for h in _ENGINE_VAR_HINTS):
+        out += [m.span() for m in _ENGINE_VAR_RE.finditer(src)]
+    out.sort()
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -183,8 +202,7 @@ def static_value(node: Node, src: bytes) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One shell word: raw text as written, byte span in its region, fixed value if any."""
 
     start: int
@@ -199,17 +217,18 @@ class Word:
 
 
 def make_word(node: Node, src: bytes) -> Word:
-    return Word(
-        node.start_byte,
-        node.end_byte,
-        src[node.start_byte : node.end_byte].decode("utf-8", "surrogateescape"),
-        static_value(node, src),
-        node.type,
-    )
+    s, e = node.start_byte, node.end_byte
+    text = src[s:e].decode("utf-8", "surrogateescape")
+    t = node.type
+    if t == "word":  # the common case, without a second look at the node
+        value = (
+            None if "$" in text or "`" in text else _unescape_word(text) if "\\" in text else text
+        )
+        return Word(s, e, text, value, t)
+    return Word(s, e, text, static_value(node, src), t)
 
 
-@dataclass(frozen=True, slots=True)
-class Prefix:
+class Prefix(NamedTuple):
     """A wrapper before the real command: ``sudo -E``, ``env A=1``, ``timeout 10``, ..."""
 
     kind: str
@@ -339,8 +358,7 @@ def expansion_default(text: str) -> str | None:
 _ENGINE_WORDS = tuple((e, re.compile(rf"(?<![\w./]){e}(?![\w./-])")) for e in ENGINES)
 
 
-@dataclass
-class Selection:
+class Selection(NamedTuple):
     """Evidence that a script chooses between engines (probe, test, case, assignment)."""
 
     engine: str
@@ -418,7 +436,7 @@ class ShellDocument:
                 le = self.source.find(b"\n", e)
                 self.unsound.append((ls, len(self.source) if le < 0 else le + 1))
                 self.error_offsets.append(s)
-        positions = [m.span() for m in INTEREST_RE.finditer(self.source)]
+        positions = _interest(self.source)
         for pat in self.extra_interest:
             positions += [m.span() for m in re.finditer(pat, self.source)]
         for s, e in positions:

@@ -35,5 +35,6 @@ RULE = Rule(
     link=f"{DOCS}/podman-compose.1.html",
     on_command=check,
     scope="any",
+    programs=WORDS,
     renames_engine=True,
 )

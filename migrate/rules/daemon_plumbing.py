@@ -9,6 +9,10 @@ from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command
 
 UNITS = re.compile(r"^docker(?:\.service|\.socket)?$")
+PROGRAMS = frozenset(
+    {"systemctl", "service", "/etc/init.d/docker", "dockerd", "/usr/bin/dockerd", "usermod",
+     "gpasswd", "adduser", "groupadd", "newgrp", "sg"}
+)  # fmt: skip
 FIX = (
     "delete it; if an API client needs a socket (compose provider, Testcontainers): "
     "systemctl --user enable --now podman.socket"
@@ -49,4 +53,5 @@ RULE = Rule(
     link=f"{DOCS}/podman-system-service.1.html",
     on_command=check,
     scope="any",
+    programs=PROGRAMS,
 )

@@ -39,4 +39,5 @@ RULE = Rule(
     link="https://github.com/containers/podman/issues/18248",
     on_command=check,
     scope="any",
+    programs=frozenset({"alias"}),
 )

@@ -53,5 +53,6 @@ RULE = Rule(
     link="https://github.com/containers/podman/issues/18248",
     on_command=check,
     scope="any",
+    programs=frozenset({"command", "which", "type", "hash", "whereis", "test", "["}),
     renames_engine=True,
 )

@@ -19,26 +19,29 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
     if not engine_action(cmd, "run", "create"):
         return
     inv = cmd.invocation
-    for o in inv.opts("--log-driver"):
-        v = o.value
-        if v is None or v in SUPPORTED:
-            continue
-        edits: list[Edit] = [replace_value(o, "journald")]
-        dropped = []
-        for lo in inv.opts("--log-opt"):
-            key = (lo.value or "").split("=", 1)[0]
-            if lo.value is not None and key not in KEEP_OPTS:
-                edits.append(delete_opt(cmd, lo))
-                dropped.append(key)
-        extra = f"; dropped --log-opt {', '.join(dropped)}" if dropped else ""
-        yield RULE.change(
-            edits,
-            o.start,
-            f"podman has no `{v}` log driver (it fails with 'invalid log driver'); journald "
-            f"keeps the logs{extra}",
-            severity=Severity.REVIEW,
-            fix=f"forward from the journal to {v} (e.g. rsyslog/fluent-bit journald input)",
-        )
+    drivers = [
+        o for o in inv.opts("--log-driver") if o.value is not None and o.value not in SUPPORTED
+    ]
+    if not drivers:
+        return
+    # one change for the whole command: drivers repeated or not, the options go once
+    edits: list[Edit] = [replace_value(o, "journald") for o in drivers]
+    dropped = []
+    for lo in inv.opts("--log-opt"):
+        key = (lo.value or "").split("=", 1)[0]
+        if lo.value is not None and key not in KEEP_OPTS:
+            edits.append(delete_opt(cmd, lo))
+            dropped.append(key)
+    v = drivers[0].value
+    extra = f"; dropped --log-opt {', '.join(dropped)}" if dropped else ""
+    yield RULE.change(
+        edits,
+        drivers[0].start,
+        f"podman has no `{v}` log driver (it fails with 'invalid log driver'); journald "
+        f"keeps the logs{extra}",
+        severity=Severity.REVIEW,
+        fix=f"forward from the journal to {v} (e.g. rsyslog/fluent-bit journald input)",
+    )
 
 
 RULE = Rule(

@@ -44,5 +44,6 @@ RULE = Rule(
     link="https://docs.podman.io/en/latest/markdown/podman-system-connection.1.html",
     on_command=check,
     scope="any",
+    programs=REMOTE,
     on_document=check_document,
 )

@@ -93,4 +93,5 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=LINK,
     on_command=check,
+    actions=frozenset({"run", "create", "pull", "image pull"}),
 )
