@@ -21,10 +21,11 @@ from .embedded import embedded_regions
 from .kinds import Extraction, FileKind, detect_kind, get_kind
 from .model import AppliedEdit, Change, Edit, Finding, FixResult, Note, Settings, Severity
 from .regions import Region
-from .registry import Rule, RuleContext, all_rules
+from .registry import CommandHook, Rule, RuleContext, all_rules
 from .shell import (
     ENGINES,
     Assignment,
+    Command,
     ShellDocument,
     _engine_of_value,
     count_errors,
@@ -122,69 +123,82 @@ class _Run:
     ) -> None:
         """Run every rule; results are emitted in rule order (earlier rules win overlaps)."""
         rules = [r for r in self.rules if not (r.renames_engine and dual)]
-        order = {r.id: i for i, r in enumerate(rules)}
-        any_scope = [r for r in rules if r.on_command is not None and r.scope == "any"]
-        engine_scope = [r for r in rules if r.on_command is not None and r.scope != "any"]
-        doc_rules = [r for r in rules if r.on_document is not None]
-        assign_rules = [r for r in rules if r.on_assignment is not None]
+        rank = {r.id: i for i, r in enumerate(rules)}
+        table = _Dispatch(rules)
         out: list[tuple[int, int, Change | Note, Region, bool, str]] = []
-
-        def add(
-            rule: Rule,
-            items: Iterable[Change | Note],
-            region: Region,
-            editable: bool = True,
-            why: str = "",
-        ) -> None:
-            rank = order[rule.id]
-            base = len(out)
-            out.extend(
-                (rank, base + k, item, region, editable, why) for k, item in enumerate(items)
-            )
-
+        append = out.append
         for doc in docs:
+            region = doc.region
             ctx = RuleContext(self.settings, doc, self.kind.id)
-            for rule in doc_rules:
-                assert rule.on_document is not None
-                add(rule, rule.on_document(doc, ctx), doc.region)
+            for rule, dhook in table.document:
+                for item in dhook(doc, ctx):
+                    append((rank[rule.id], len(out), item, region, True, ""))
             for cmd in doc.commands:
-                if not doc.is_sound(cmd.start, cmd.end):
+                if doc.unsound and not doc.is_sound(cmd.start, cmd.end):
                     continue
                 unresolved = cmd.engine_unresolved
                 is_engine = cmd.node_type == "command" and (cmd.engine in ENGINES or unresolved)
-                why = f"`{cmd.name.text if cmd.name else ''}` may not be docker"
-                action = cmd.invocation.action if is_engine else None
-                program = cmd.program
-                for rule in any_scope + engine_scope if is_engine else any_scope:
-                    assert rule.on_command is not None
-                    if rule.actions is not None and action not in rule.actions:
-                        continue
-                    if rule.programs is not None and program not in rule.programs:
-                        continue
-                    add(rule, rule.on_command(cmd, ctx), doc.region, not unresolved, why)
+                why = (
+                    f"`{cmd.name.text if cmd.name else ''}` may not be docker" if unresolved else ""
+                )
+                hooks = table.for_command(cmd, is_engine)
+                for rule, hook in hooks:
+                    for item in hook(cmd, ctx):
+                        append((rank[rule.id], len(out), item, region, not unresolved, why))
             for a in doc.assignments:
-                if doc.is_sound(a.start, a.end):
-                    for rule in assign_rules:
-                        assert rule.on_assignment is not None
-                        add(rule, rule.on_assignment(a, ctx), doc.region)
+                if doc.unsound and not doc.is_sound(a.start, a.end):
+                    continue
+                for rule, ahook in table.assignment:
+                    for item in ahook(a, ctx):
+                        append((rank[rule.id], len(out), item, region, True, ""))
         ctx = RuleContext(self.settings, None, self.kind.id)
         for a in assignments:
-            for rule in assign_rules:
-                assert rule.on_assignment is not None
-                add(rule, rule.on_assignment(a, ctx), a.region)
+            for rule, ahook in table.assignment:
+                for item in ahook(a, ctx):
+                    append((rank[rule.id], len(out), item, a.region, True, ""))
         out.sort(key=lambda x: (x[0], x[1]))
-        for _, _, item, region, editable, why in out:
-            self.emit(item, region, editable=editable, why=why)
+        for _, _, item, reg, editable, why in out:
+            self.emit(item, reg, editable=editable, why=why)
 
     def apply(self) -> bytes:
         """The original with the accepted edits spliced in (they never overlap)."""
-        parts = []
+        parts: list[bytes] = []
         pos = 0
         for s, e, t, _ in self._sorted:
             parts += (self.data[pos:s], t)
             pos = e
         parts.append(self.data[pos:])
         return b"".join(parts)
+
+
+class _Dispatch:
+    """Which command hooks apply to a command: by scope, sub-command and program word."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.document = [(r, r.on_document) for r in rules if r.on_document is not None]
+        self.assignment = [(r, r.on_assignment) for r in rules if r.on_assignment is not None]
+        cmd = [(r, r.on_command) for r in rules if r.on_command is not None]
+        self._any = cmd_any = [(r, h) for r, h in cmd if r.scope == "any"]
+        self._any_free = [(r, h) for r, h in cmd_any if r.programs is None]
+        self._engine = [(r, h) for r, h in cmd if r.scope != "any"]
+        self._by_action: dict[str | None, list[tuple[Rule, CommandHook]]] = {}
+        self._by_program: dict[str | None, list[tuple[Rule, CommandHook]]] = {}
+
+    def for_command(self, cmd: Command, is_engine: bool) -> list[tuple[Rule, CommandHook]]:
+        program = cmd.program
+        hooks = self._by_program.get(program)
+        if hooks is None:
+            hooks = [(r, h) for r, h in self._any if r.programs is None or program in r.programs]
+            self._by_program[program] = hooks
+        if not is_engine:
+            return hooks
+        action = cmd.invocation.action
+        engine = self._by_action.get(action)
+        if engine is None:
+            engine = [(r, h) for r, h in self._engine if r.actions is None or action in r.actions]
+            self._by_action[action] = engine
+        # rule order is restored by the driver's sort; any-scope hooks first is fine
+        return hooks + engine
 
 
 def _documents(ext: Extraction) -> list[ShellDocument]:
@@ -219,6 +233,25 @@ def _dual_engine(docs: list[ShellDocument], assignments: list[Assignment]) -> in
     if all(e in seen for e in ENGINES):
         return min(seen.values())
     return None
+
+
+def _mentions_engine(data: bytes) -> bool:
+    """Does ``docker``/``podman`` (any case) occur on a line that is not a ``#`` comment?"""
+    m = PREFILTER.search(data)
+    if m is None:
+        return False
+    line = data.rfind(b"\n", 0, m.start()) + 1
+    if not data[line : m.start()].lstrip(b" \t").startswith(b"#"):
+        return True  # the usual case: the first mention is code
+    low = data.lower()
+    for word in (b"docker", b"podman"):
+        i = low.find(word)
+        while i >= 0:
+            line = low.rfind(b"\n", 0, i) + 1
+            if not low[line:i].lstrip(b" \t").startswith(b"#"):
+                return True
+            i = low.find(word, low.find(b"\n", i) + 1 if low.find(b"\n", i) >= 0 else len(low))
+    return False
 
 
 def _line_starts(data: bytes) -> list[int]:
@@ -296,8 +329,8 @@ def fix_bytes(
     """
     settings = settings or Settings()
     fk = resolve_kind(path, data, kind)
-    if PREFILTER.search(data) is None:
-        # nothing can match without an engine name: no parse at all
+    if not _mentions_engine(data):
+        # nothing can match without an engine name outside comments: no parse at all
         return FixResult(fk.id, data, data)
     rules = tuple(r for r in all_rules() if settings.enabled(r.id))
     run = _Run(data, settings, fk, rules)

@@ -82,7 +82,7 @@ class Rule:
         link: str | None = None,
     ) -> Change:
         return Change(
-            tuple(edits),  # type: ignore[arg-type]
+            tuple(edits),
             Note(self.id, severity or self.severity, offset, message, fix, link or self.link),
         )
 

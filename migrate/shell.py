@@ -282,19 +282,13 @@ class Command:
     def region(self) -> Region:
         return self.doc.region
 
-    @cached_property
-    def name(self) -> Word | None:
-        return self.words[self.name_index] if self.name_index < len(self.words) else None
-
-    @property
-    def args(self) -> list[Word]:
-        return self.words[self.name_index + 1 :]
-
-    @cached_property
-    def program(self) -> str | None:
-        """The command word's fixed value (``/usr/bin/docker`` stays a path)."""
-        w = self.name
-        return w.value if w is not None else None
+    def __post_init__(self) -> None:
+        i = self.name_index
+        #: the effective command word
+        self.name: Word | None = self.words[i] if i < len(self.words) else None
+        #: the command word's fixed value (``/usr/bin/docker`` stays a path)
+        self.program: str | None = self.name.value if self.name is not None else None
+        self.args: list[Word] = self.words[i + 1 :]
 
     @cached_property
     def engine(self) -> str | None:
