@@ -10,6 +10,7 @@ from rootless.migrate.registry import Result, Rule, RuleContext
 from rootless.migrate.shell import Command, Word
 
 from ._util import RUN_CREATE, engine_action
+from .sudo_docker import root_reasons
 
 SOCK = re.compile(r"(?<![\w/.-])(?:/var)?/run/docker\.sock(?=$|[:,\"'}])")
 PODMAN_SOCK = "${XDG_RUNTIME_DIR}/podman/podman.sock"
@@ -34,13 +35,19 @@ def quote_context(text: str, index: int) -> str:
     return q
 
 
-def socket_edit(word: Word, start: int = 0, *, only_first: bool = True) -> Edit | None:
+ROOTFUL_SOCK = "/run/podman/podman.sock"
+
+
+def socket_edit(word: Word, start: int = 0, *, rootful: bool = False) -> Edit | None:
     """Edit replacing the docker socket path in ``word.text[start:]`` (the host side)."""
     m = SOCK.search(word.text, start)
     if m is None:
         return None
     q = quote_context(word.text, m.start())
-    new = PODMAN_SOCK if q != "'" else "'\"${XDG_RUNTIME_DIR}\"'/podman/podman.sock"
+    if rootful:
+        new = ROOTFUL_SOCK
+    else:
+        new = PODMAN_SOCK if q != "'" else "'\"${XDG_RUNTIME_DIR}\"'/podman/podman.sock"
     return Edit(byte_offset(word, m.start()), byte_offset(word, m.end()), new)
 
 
@@ -66,15 +73,19 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
                 r"(?:source|src)=$", text[: sm.start()].replace('"', "").replace("'", "")
             ):
                 continue
-        edit = socket_edit(o.value_word, o.value_offset)
+        # sudo that stays (the command needs root) means rootful podman and its socket
+        rootful = cmd.sudo is not None and bool(root_reasons(cmd))
+        edit = socket_edit(o.value_word, o.value_offset, rootful=rootful)
         if edit is None:
             continue
         yield RULE.change(
             [edit],
             edit.start,
-            "the Docker socket does not exist: the user's podman socket speaks the same API",
+            "the Docker socket does not exist: "
+            + ("rootful podman's socket" if rootful else "the user's podman socket")
+            + " speaks the same API",
             severity=Severity.REVIEW,
-            fix=FIX,
+            fix="sudo systemctl enable --now podman.socket" if rootful else FIX,
         )
 
 
