@@ -129,7 +129,7 @@ class Invocation:
 
     @property
     def noun(self) -> str | None:
-        return self.action.split()[0] if self.action else None
+        return self.action.split(" ", 1)[0] if self.action else None
 
     @property
     def image(self) -> Word | None:

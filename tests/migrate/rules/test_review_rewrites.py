@@ -95,6 +95,12 @@ FIXES = [
         f"docker run --mount type=bind,source={SOCK},target=/var/run/docker.sock x\n",
         id="socket: --mount source",
     ),
+    pytest.param(
+        "docker-socket",
+        "sudo docker run -p 80:80 -v /var/run/docker.sock:/s x\n",
+        "sudo docker run -p 80:80 -v /run/podman/podman.sock:/s x\n",
+        id="socket: kept sudo means the rootful socket",
+    ),
     # docker-host
     pytest.param(
         "docker-host",
@@ -257,6 +263,11 @@ NOOPS = [
         "docker-socket",
         "docker run app -v /var/run/docker.sock:/s\n",
         id="socket: an argument of the container",
+    ),
+    pytest.param(
+        "docker-socket",
+        "sudo docker run -p 80:80 -v /run/podman/podman.sock:/s x\n",
+        id="socket: already the rootful podman socket",
     ),
     pytest.param(
         "docker-host",
