@@ -103,5 +103,4 @@ def get_rule(rule_id: str) -> Rule:
 #: ids of notes the driver itself emits (not rules; listed with the rules)
 DRIVER_NOTES = {
     "parse-error": "the shell parser found a syntax error: nothing near it is changed",
-    "overlap": "two rules wanted to change the same text: the later one was not applied",
 }
