@@ -190,9 +190,11 @@ def static_value(node: Node, src: bytes) -> str | None:
     if t == "raw_string":
         return text[1:-1]
     if t == "string":
-        if any(c.type not in ('"', "string_content") for c in node.children):
-            return None
         inner = text[1:-1]
+        if ("$" in inner or "`" in inner) and any(
+            c.type not in ('"', "string_content") for c in node.children
+        ):
+            return None
         return _unescape_dq(inner) if "\\" in inner else inner
     if t == "concatenation":
         parts = [static_value(c, src) for c in node.children]
@@ -289,6 +291,11 @@ class Command:
         #: the command word's fixed value (``/usr/bin/docker`` stays a path)
         self.program: str | None = self.name.value if self.name is not None else None
         self.args: list[Word] = self.words[i + 1 :]
+        self._sudo: Prefix | None = None
+        for p in self.prefixes:
+            if p.kind in ("sudo", "doas"):
+                self._sudo = p
+                break
 
     @cached_property
     def engine(self) -> str | None:
@@ -314,7 +321,8 @@ class Command:
 
     @property
     def sudo(self) -> Prefix | None:
-        return next((p for p in self.prefixes if p.kind in ("sudo", "doas")), None)
+        """The ``sudo``/``doas`` wrapper, if any."""
+        return self._sudo
 
     def gap(self, i: int) -> str:
         """The source text between word ``i`` and word ``i + 1``."""
