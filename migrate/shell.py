@@ -672,6 +672,9 @@ def _peel(words: list[Word]) -> tuple[list[Prefix], int]:
         positionals = WRAPPER_POSITIONALS.get(v, 0)
         while i < len(words):
             w = words[i].value
+            if v in ("env", "sudo") and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[i].text):
+                i += 1  # VAR=value, also when the value is not fixed (PATH=$PATH)
+                continue
             if w is None:
                 break
             if w == "--":
