@@ -66,7 +66,7 @@ def _list_rules(as_json: bool) -> int:
 def migrate(  # noqa: PLR0917 - typer options are parameters
     paths: list[str] = typer.Argument(  # noqa: B008
         None,
-        metavar="PATH...",
+        metavar="PATH",
         help="Files or directories (recursive; .gitignore is honoured, .git skipped).",
     ),
     write: bool = typer.Option(False, "--write", "-w", help="Apply the changes in place."),
@@ -90,14 +90,19 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
     compose_target: str = typer.Option(
         "podman compose",
         "--compose-target",
+        metavar="TARGET",
         help="What docker-compose becomes: 'podman compose' or 'podman-compose'.",
     ),
     images: str = typer.Option(
-        "apply", "--images", help="Short image names: apply (qualify), suggest, or off."
+        "apply",
+        "--images",
+        metavar="[apply|suggest|off]",
+        help="Short image names: apply (qualify), suggest, or off.",
     ),
     cgroups: str = typer.Option(
         "auto",
         "--cgroups",
+        metavar="[auto|v1|v2]",
         help="Target host's cgroups for the resource-limit warning: auto (this host), v1, v2.",
     ),
     backup: str | None = typer.Option(
@@ -106,8 +111,15 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
     max_size: int = typer.Option(
         2 * 1024 * 1024, "--max-size", metavar="BYTES", help="Skip larger files."
     ),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0: one per core)."),
-    color: str = typer.Option("auto", "--color", help="auto, always or never (NO_COLOR honoured)."),
+    jobs: int = typer.Option(
+        0, "--jobs", "-j", metavar="N", help="Worker processes (0: one per core)."
+    ),
+    color: str = typer.Option(
+        "auto",
+        "--color",
+        metavar="[auto|always|never]",
+        help="auto, always or never (NO_COLOR honoured).",
+    ),
 ) -> int:
     """Rewrite docker usage in scripts, rc files, Makefiles, crontabs and env files for rootless podman.
 
