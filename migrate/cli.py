@@ -224,6 +224,9 @@ def _run(
         max_size,
         want_diff=(mode == "diff" and human) or as_json,
         want_bytes=mode == "write",
+        render=human,
+        color=color,
+        want_findings=as_json or sarif is not None,
     )
     style = report.Style(color)
     out = sys.stdout
@@ -239,9 +242,10 @@ def _run(
         if human:
             if outcome.diff and mode == "diff":
                 out.write(report.color_diff(outcome.diff, style))
-            text = report.render_findings(outcome, style)
-            if text:
-                out.write(text)
+            if outcome.report:
+                out.write(outcome.report)
+            if outcome.error:
+                out.write(style(f"{outcome.path}: error: {outcome.error}", "red") + "\n")
             if mode == "write" and outcome.written:
                 out.write(style(f"migrated {outcome.path}", "green") + "\n")
     changed = bool(summary.changed)

@@ -92,8 +92,7 @@ class Settings:
         return self.select is None or rule_id in self.select
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A note placed in a file: 1-based line and column, byte offset, and whether it was applied."""
 
     rule: str

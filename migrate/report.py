@@ -47,6 +47,10 @@ class FileOutcome:
     error: str | None = None
     #: the file --write replaces (an explicitly named symlink's target)
     real_path: str = ""
+    #: the human report, rendered in the worker (None: not wanted)
+    report: str | None = None
+    reviews: int = 0
+    warnings: int = 0
 
 
 @dataclass
@@ -59,8 +63,13 @@ class Summary:
     def changed(self) -> list[FileOutcome]:
         return [f for f in self.files if f.changed]
 
-    def count(self, *severities: Severity) -> int:
-        return sum(1 for f in self.files for x in f.findings if x.severity in severities)
+    @property
+    def reviews(self) -> int:
+        return sum(f.reviews for f in self.files)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.warnings for f in self.files)
 
 
 class Style:
@@ -108,6 +117,12 @@ def render_findings(f: FileOutcome, style: Style) -> str:
     if not f.findings and not f.error:
         return ""
     lines = [style(f.path, "bold") + style(f"  ({f.kind})", "dim")]
+    lines += _finding_lines(f, style)
+    return "\n".join(lines) + "\n"
+
+
+def _finding_lines(f: FileOutcome, style: Style) -> list[str]:
+    lines: list[str] = []
     if f.error:
         lines.append("  " + style("error", "red", "bold") + f"  {f.error}")
     for x in f.findings:
@@ -123,7 +138,7 @@ def render_findings(f: FileOutcome, style: Style) -> str:
             lines.append(" " * 28 + style("fix: ", "bold") + x.fix)
         if x.link:
             lines.append(" " * 28 + style("see: " + x.link, "dim"))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def render_summary(s: Summary, mode: str, style: Style) -> str:
@@ -133,8 +148,8 @@ def render_summary(s: Summary, mode: str, style: Style) -> str:
     parts = [
         f"{s.scanned} file(s) scanned",
         f"{changed} {verb}" + (f" ({edits} edit(s))" if edits else ""),
-        f"{s.count(Severity.REVIEW)} to review",
-        f"{s.count(Severity.WARNING)} warning(s)",
+        f"{s.reviews} to review",
+        f"{s.warnings} warning(s)",
     ]
     if s.skipped:
         parts.append(f"{len(s.skipped)} skipped")
@@ -156,8 +171,8 @@ def to_json(s: Summary, mode: str, exit_code: int) -> str:
         "summary": {
             "scanned": s.scanned,
             "changed": len(s.changed),
-            "review": s.count(Severity.REVIEW),
-            "warnings": s.count(Severity.WARNING),
+            "review": s.reviews,
+            "warnings": s.warnings,
             "skipped": len(s.skipped),
         },
         "files": [

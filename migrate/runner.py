@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rootless.migrate.files import Candidate, Loaded, Skipped, load
-from rootless.migrate.model import Settings
-from rootless.migrate.report import FileOutcome, unified_diff
+from rootless.migrate.model import Settings, Severity
+from rootless.migrate.report import FileOutcome, Style, render_findings, unified_diff
 
 #: below this many files a pool costs more than it saves
 POOL_THRESHOLD = 24
@@ -27,6 +27,11 @@ class Job:
     max_size: int
     want_diff: bool
     want_bytes: bool
+    #: render the human report in the worker (with colour or not)
+    render: bool = False
+    color: bool = False
+    #: send the findings back (JSON, SARIF); otherwise only counts and the rendered report
+    want_findings: bool = True
 
 
 def process(c: Candidate, job: Job, explicit: bool = False) -> FileOutcome | Skipped | None:
@@ -40,18 +45,26 @@ def process(c: Candidate, job: Job, explicit: bool = False) -> FileOutcome | Ski
         loaded.data, path=c.path.as_posix(), kind=loaded.kind.id, settings=job.settings
     )
     changed = result.changed
-    return FileOutcome(
+    findings = result.findings
+    out = FileOutcome(
         path=c.display,
         kind=result.kind,
         changed=changed,
-        findings=result.findings,
+        findings=findings,
         edits=len(result.edits),
         diff=unified_diff(c.display, result.original, result.fixed)
         if changed and job.want_diff
         else None,
         fixed=result.fixed if changed and job.want_bytes else None,
         real_path=str(c.real),
+        reviews=sum(1 for x in findings if x.severity is Severity.REVIEW),
+        warnings=sum(1 for x in findings if x.severity is Severity.WARNING),
     )
+    if job.render:
+        out.report = render_findings(out, Style(job.color))
+    if not job.want_findings:
+        out.findings = ()
+    return out
 
 
 def _process_star(args: tuple[Candidate, Job, bool]) -> FileOutcome | Skipped | None:

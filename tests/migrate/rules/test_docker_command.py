@@ -22,7 +22,11 @@ FIXES = [
     pytest.param("docker ps | grep web\n", "podman ps | grep web\n", id="in a pipeline"),
     pytest.param("f() {\n  docker ps\n}\n", "f() {\n  podman ps\n}\n", id="inside a function"),
     pytest.param("env A=1 docker ps\n", "env A=1 podman ps\n", id="after env"),
-    pytest.param("sudo -E env PATH=$PATH docker ps\n", "sudo -E env PATH=$PATH podman ps\n", id="after sudo env with an expanded value"),
+    pytest.param(
+        "sudo -E env PATH=$PATH docker ps\n",
+        "sudo -E env PATH=$PATH podman ps\n",
+        id="after sudo env with an expanded value",
+    ),
     pytest.param("exec docker run app\n", "exec podman run app\n", id="after exec"),
     pytest.param("nohup docker logs -f x &\n", "nohup podman logs -f x &\n", id="after nohup"),
     pytest.param("time docker pull x\n", "time podman pull x\n", id="after time"),
