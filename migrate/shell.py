@@ -41,7 +41,7 @@ COMPOSE_WORDS = {
 
 #: variable names that (by convention) hold the container engine
 ENGINE_VAR_RE = re.compile(
-    r"^(?:[A-Z_]*DOCKER(?:_(?:CMD|BIN|EXE|CLI|COMMAND|PATH))?|[A-Z_]*ENGINE|CONTAINER_(?:CLI|RUNTIME|TOOL|CMD|BIN|EXE|ENGINE)|OCI_(?:BIN|RUNTIME|CLI)|PODMAN(?:_(?:CMD|BIN))?)$"
+    r"^(?:[A-Z_]*DOCKER(?:_(?:CMD|BIN|BINARY|EXE|EXECUTABLE|CLI|COMMAND|PATH|PROG|PROGRAM|TOOL))?|[A-Z_]*ENGINE|CONTAINER_(?:CLI|RUNTIME|TOOL|CMD|BIN|EXE|ENGINE)|OCI_(?:BIN|RUNTIME|CLI)|PODMAN(?:_(?:CMD|BIN))?)$"
 )
 
 #: where a rule could possibly care: engine words and engine-ish variable references
@@ -340,6 +340,7 @@ class Command:
 _VAR_WORD = re.compile(
     r'^"?\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-=][^}]*)?\}|([A-Za-z_][A-Za-z0-9_]*))"?$'
 )
+_SET_DEFAULT = re.compile(r'^"?\$\{([A-Za-z_][A-Za-z0-9_]*):?=([^}$]*)\}"?$')
 _DEFAULT_WORD = re.compile(r'^"?\$\{([A-Za-z_][A-Za-z0-9_]*):?[-=]([^}$]*)\}"?$')
 
 
@@ -415,6 +416,12 @@ class ShellDocument:
             eng = _engine_of_value(a.value.value if a.value.value is not None else a.value.text)
             if eng:
                 out.setdefault(a.name, eng)
+        for c in self.commands:  # `: ${DOCKER=docker}` sets a default too
+            if c.program == ":":
+                for w in c.args:
+                    m = _SET_DEFAULT.match(w.text)
+                    if m and m.group(2) in ENGINE_PATHS:
+                        out.setdefault(m.group(1), ENGINE_PATHS[m.group(2)])
         return out
 
     def resolve_engine_word(self, w: Word) -> str | None:

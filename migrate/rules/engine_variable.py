@@ -13,6 +13,7 @@ VALUE = re.compile(r"^(?P<q>[\"']?)(?P<v>docker|/usr/bin/docker|/usr/local/bin/d
 DEFAULT = re.compile(
     r"^\"?\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=](?P<v>docker|/usr/bin/docker|/usr/local/bin/docker)\}\"?$"
 )
+ASSIGN_DEFAULT = re.compile(r"^\"?\$\{([A-Za-z_][A-Za-z0-9_]*):?=")
 TARGET = {
     "docker": "podman",
     "/usr/bin/docker": "/usr/bin/podman",
@@ -43,9 +44,25 @@ def check_assignment(a: Assignment, ctx: RuleContext) -> Result:
 
 
 def check_command(cmd: Command, ctx: RuleContext) -> Result:
+    if cmd.node_type != "command":
+        return
+    if cmd.program == ":":
+        # `: ${DOCKER_BINARY=docker}`: the default-setting idiom
+        for arg in cmd.args:
+            m = ASSIGN_DEFAULT.match(arg.text)
+            if m and ENGINE_VAR_RE.match(m.group(1)):
+                edit = _edit(arg)
+                if edit is not None:
+                    yield RULE.change(
+                        [edit],
+                        arg.start,
+                        f"{m.group(1)} names the container engine: podman now",
+                        severity=Severity.REVIEW,
+                    )
+        return
     # `${DOCKER:-docker} run ...`: the default inside the command word
     w = cmd.name
-    if cmd.node_type != "command" or w is None or w.value is not None:
+    if w is None or w.value is not None:
         return
     m = DEFAULT.match(w.text)
     if m:
@@ -65,4 +82,5 @@ RULE = Rule(
     on_assignment=check_assignment,
     on_command=check_command,
     renames_engine=True,
+    scope="any",
 )

@@ -29,6 +29,12 @@ FIXES = [
     ),
 ]
 
+FIXES.append(
+    pytest.param(
+        ": ${DOCKER_BINARY=docker}\n", ": ${DOCKER_BINARY=podman}\n", id="the colon default idiom"
+    )
+)
+
 NOOPS = [
     pytest.param("IMAGE=docker\n", id="a variable that is not an engine"),
     pytest.param("DOCKER=podman\n", id="already podman"),
@@ -37,6 +43,8 @@ NOOPS = [
     pytest.param("DOCKER=$(command -v docker)\n", id="a computed value"),
     pytest.param("echo DOCKER=docker\n", id="echoed text"),
     pytest.param("# DOCKER=docker\n", id="a comment"),
+    pytest.param(": ${IMAGE=docker}\n", id="the colon idiom for another variable"),
+    pytest.param(": ${DOCKER_HOME=/var/lib/docker}\n", id="the colon idiom with a docker path"),
 ]
 
 
