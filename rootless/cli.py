@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "migrate",
         "Rewrite docker scripts, Makefiles, cron and aliases for rootless podman.",
     ),
+    "engine": ("rootless.engine.cli", "app", "Pull, list and run images rootless, without podman."),
 }
 
 _HELP = (

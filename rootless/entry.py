@@ -22,7 +22,9 @@ from rootless.exitcodes import ExitCode
 
 #: leading words -> "module:function"; the function takes the remaining argv, returns a code.
 #: A fast path must still show help through typer: ``--help`` anywhere disables it.
-FAST_PATHS: dict[tuple[str, ...], str] = {}
+FAST_PATHS: dict[tuple[str, ...], str] = {
+    ("engine", "pull"): "rootless.engine.pullcmd:fast_pull",
+}
 
 
 def _fast_path(args: list[str]) -> tuple[Callable[[list[str]], int], list[str]] | None:

@@ -1,0 +1,589 @@
+"""Applying image layers to a root filesystem: decompress, verify, apply the changeset.
+
+This code runs **inside a user namespace, chrooted into the rootfs being built** (see
+:mod:`rootless.engine.unpack`): absolute symlinks, ``..`` and symlinks through parents all
+resolve inside the rootfs, and ``lchown`` stores ids through the sub-id mapping. On top of
+that containment, every entry is checked on its own (layers are hostile input):
+
+* names: NUL bytes refused; a leading ``/`` stripped (as tar does); ``..`` that would leave
+  the root refused; overlong names refused;
+* hardlinks must point to an existing non-directory inside the root;
+* whiteouts (``.wh.name``) and opaque markers (``.wh..wh..opq``) delete only what lower
+  layers put there — never entries of the same layer — and never through a symlink;
+* sizes: an entry larger than the free space of the rootfs is refused before writing;
+* devices are skipped (``mknod`` is not allowed in a user namespace) and counted;
+* xattrs: ``user.*`` and ``security.capability`` applied where allowed, ``trusted.*`` and
+  ``user.overlay.*`` (which would steer the runtime's overlay mount) dropped;
+* ownership first, then mode (chown clears setuid), so setuid and sticky bits survive;
+  directory modes and times are set after their children.
+
+Python's ``tarfile`` is only used to *read* headers: its ``extract*`` methods and their
+``filter=`` argument (absent before 3.11.4; Debian 12 has 3.11.2) are never used.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import hashlib
+import io
+import os
+import shutil
+import stat
+import subprocess
+import tarfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any, cast
+
+from rootless.errors import RootlessError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+CHUNK = 1024 * 1024
+MAX_NAME = 4096
+#: tarfile's stream buffer. Keep it small: every header read slices the rest of that buffer
+#: (``_Stream.__read``), so a 1 MiB buffer costs a 1 MiB copy per entry; the big reads are
+#: done by the ``BufferedReader`` underneath.
+TAR_BUFSIZE = 16 * 1024
+
+
+class LayerError(RootlessError):
+    """A layer that cannot be applied (corrupt, hostile, or needing ids we do not have)."""
+
+
+@dataclass
+class ApplyStats:
+    entries: int = 0
+    bytes: int = 0
+    devices_skipped: list[str] = field(default_factory=list)
+    xattrs_skipped: int = 0
+    whiteouts: int = 0
+    squashed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entries": self.entries,
+            "bytes": self.bytes,
+            "devices_skipped": self.devices_skipped[:20],
+            "devices_skipped_count": len(self.devices_skipped),
+            "xattrs_skipped": self.xattrs_skipped,
+            "whiteouts": self.whiteouts,
+            "squashed": self.squashed,
+        }
+
+
+# --------------------------------------------------------------------------------------
+# decompression
+
+
+def _zlib_module() -> Any:
+    try:
+        from isal import isal_zlib  # noqa: PLC0415 - optional speed-up
+
+        return isal_zlib
+    except ImportError:
+        return zlib
+
+
+class _GzipMembers(io.RawIOBase):
+    """Multi-member gzip (eStargz layers are many concatenated members), via isal if present."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.zmod = _zlib_module()
+        self.d = self.zmod.decompressobj(31)
+        self.pending = b""
+        self.in_member = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        want = len(view)
+        while True:
+            if self.d.unconsumed_tail:
+                data = self.d.unconsumed_tail
+            elif self.pending:
+                data, self.pending = self.pending, b""
+            else:
+                data = self.raw.read(CHUNK)
+                if not data:
+                    if self.in_member:
+                        raise LayerError("layer is truncated: the gzip stream ends early")
+                    return 0
+            if not self.in_member:
+                # zero padding after the last member is tolerated (as gzip(1) does)
+                data = data.lstrip(b"\0")
+                if not data:
+                    continue
+            self.in_member = True
+            out = self.d.decompress(data, want)
+            if self.d.eof:
+                self.pending = self.d.unused_data
+                self.d = self.zmod.decompressobj(31)
+                self.in_member = False
+            if out:
+                n = len(out)
+                view[:n] = out
+                return n
+
+
+class _Hashing(io.RawIOBase):
+    """Hashes everything read through it (the diff_id is the sha256 of the tar stream)."""
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        self.inner = inner
+        self.h = hashlib.sha256()
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.inner.read(len(view))
+        if not data:
+            return 0
+        n = len(data)
+        view[:n] = data
+        self.h.update(data)
+        self.total += n
+        return n
+
+
+def sniff(fh: IO[bytes]) -> str:
+    """``gzip``, ``zstd`` or ``tar`` from the first bytes (the media type may lie)."""
+    pos = fh.tell()
+    head = fh.read(4)
+    fh.seek(pos)
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    return "tar"
+
+
+@dataclass
+class LayerSource:
+    """An opened layer blob, prepared before the chroot (after it nothing can be imported
+    or exec'd from the host)."""
+
+    fh: IO[bytes]
+    kind: str
+    diff_id: str
+    digest: str
+    proc: subprocess.Popen[bytes] | None = None
+
+    def stream(self) -> IO[bytes]:
+        if self.kind == "gzip":
+            return io.BufferedReader(_GzipMembers(self.fh), CHUNK)
+        if self.kind == "zstd":
+            if self.proc is not None:
+                assert self.proc.stdout is not None
+                return self.proc.stdout
+            import zstandard  # noqa: PLC0415 - imported before the chroot by prepare()
+
+            reader = zstandard.ZstdDecompressor().stream_reader(
+                self.fh, read_size=CHUNK, read_across_frames=True
+            )
+            return io.BufferedReader(cast(Any, reader), CHUNK)
+        return self.fh
+
+    def finish(self) -> None:
+        if self.proc is not None:
+            self.proc.wait()
+            if self.proc.returncode != 0:
+                raise LayerError(
+                    f"zstd failed to decompress layer {self.digest} (exit {self.proc.returncode})"
+                )
+
+
+def prepare(fd: int, diff_id: str, digest: str) -> LayerSource:
+    """Open a layer for applying; imports what its decompressor needs now, before chroot."""
+    fh = os.fdopen(fd, "rb", buffering=CHUNK)
+    kind = sniff(fh)
+    proc = None
+    if kind == "zstd":
+        try:
+            import zstandard  # noqa: F401, PLC0415
+        except ImportError:
+            zstd = shutil.which("zstd")
+            if zstd is None:
+                raise LayerError(
+                    f"layer {digest} is zstd-compressed and neither the Python module "
+                    "`zstandard` nor the `zstd` command is available",
+                    hint="pip install 'rootless[zstd]' (or install the zstd package)",
+                ) from None
+            proc = subprocess.Popen([zstd, "-dcq"], stdin=fh, stdout=subprocess.PIPE)
+    elif kind == "gzip":
+        _zlib_module()
+    return LayerSource(fh, kind, diff_id, digest, proc)
+
+
+# --------------------------------------------------------------------------------------
+# names
+
+
+def clean_name(name: str, *, what: str = "entry") -> str:
+    """A layer path as a clean path relative to the root (``.`` for the root itself).
+
+    A leading ``/`` is stripped, ``.`` and empty components dropped, ``..`` resolved
+    lexically; a name that climbs above the root is refused.
+    """
+    if "\0" in name:
+        raise LayerError(f"layer {what} name contains a NUL byte: {name!r}")
+    if len(name) > MAX_NAME:
+        raise LayerError(f"layer {what} name is longer than {MAX_NAME} bytes")
+    parts: list[str] = []
+    for comp in name.split("/"):
+        if comp in ("", "."):
+            continue
+        if comp == "..":
+            if not parts:
+                raise LayerError(f"layer {what} {name!r} points outside the root filesystem")
+            parts.pop()
+            continue
+        parts.append(comp)
+    return "/".join(parts) or "."
+
+
+def _has_symlink_parent(path: str) -> bool:
+    """True when a parent component of ``path`` is a symlink (or not a directory)."""
+    parts = path.split("/")[:-1]
+    cur = ""
+    for comp in parts:
+        cur = f"{cur}/{comp}" if cur else comp
+        try:
+            st = os.lstat(cur)
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISDIR(st.st_mode):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------
+# applying
+
+
+@dataclass
+class Applier:
+    """Applies layers in order to the current root (``/`` in the chroot, or any dir as cwd)."""
+
+    squash: bool  # single mapping: every owner becomes root
+    id_range: int = 65536  # how many ids the namespace maps (for a clear lchown error)
+    stats: ApplyStats = field(default_factory=ApplyStats)
+    free_space: Callable[[], int] | None = None
+    warn: Callable[[str], None] | None = None
+
+    def apply(self, source: LayerSource) -> str:
+        """Apply one layer; its diff_id (verified against ``source.diff_id``)."""
+        hashing = _Hashing(source.stream())
+        reader = io.BufferedReader(hashing, CHUNK)
+        self.unpacked: set[str] = set()
+        self.dirs: list[tuple[str, int, float]] = []
+        try:
+            tf = tarfile.open(fileobj=reader, mode="r|", bufsize=TAR_BUFSIZE)  # noqa: SIM115
+        except tarfile.ReadError as exc:
+            raise LayerError(f"layer {source.digest} is not a tar archive: {exc}") from exc
+        try:
+            for member in tf:
+                self._member(tf, member)
+        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            raise LayerError(f"layer {source.digest} is corrupt or truncated: {exc}") from exc
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise LayerError("no space left on the device holding the image store") from exc
+            raise
+        # the diff_id covers the whole stream, including the tar's end blocks and padding
+        while reader.read(CHUNK):
+            pass
+        source.finish()
+        self._finish_dirs()
+        got = "sha256:" + hashing.h.hexdigest()
+        if source.diff_id and got != source.diff_id:
+            raise LayerError(
+                f"layer {source.digest} does not match the image config: its uncompressed "
+                f"content hashes to {got}, the config says {source.diff_id}; refusing it"
+            )
+        return got
+
+    # ------------------------------------------------------------------ entries
+    def _member(self, tf: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+        self.stats.entries += 1
+        name = clean_name(m.name)
+        parent, _, base = name.rpartition("/")
+        if base.startswith(".wh."):
+            self._whiteout(parent, base)
+            return
+        if name != ".":
+            self._make_parents(parent)
+        if m.ischr() or m.isblk():
+            self.stats.devices_skipped.append("/" + name)
+            return
+        if m.isreg() and m.size > 0 and self.free_space is not None:
+            free = self.free_space()
+            if m.size > free:
+                raise LayerError(
+                    f"layer entry /{name} claims {m.size} bytes, more than the "
+                    f"{free} bytes free in the image store; refusing it"
+                )
+        target_link: str | None = None
+        if m.islnk():
+            target_link = clean_name(m.linkname, what="hardlink target")
+            if target_link == ".":
+                raise LayerError(f"hardlink /{name} points at the root directory")
+        existing = _lstat(name)
+        if existing is not None:
+            if m.isdir() and stat.S_ISDIR(existing.st_mode):
+                pass  # only the metadata changes
+            elif name == ".":
+                raise LayerError("layer replaces the root directory with a non-directory")
+            elif target_link is not None and target_link == name:
+                return  # a hardlink to itself: nothing to do
+            else:
+                _remove(name, existing)
+        if m.isdir():
+            if existing is None or not stat.S_ISDIR(existing.st_mode):
+                os.mkdir(name, 0o700)
+            self._own(name, m)
+            self.dirs.append((name, stat.S_IMODE(m.mode), float(m.mtime)))
+            self._xattrs(name, m)
+            self.unpacked.add(name)
+            return
+        if m.isreg():
+            self._regular(tf, m, name)
+        elif m.issym():
+            os.symlink(m.linkname, name)
+            self._own(name, m)
+        elif target_link is not None:
+            self._hardlink(name, target_link)
+            self.unpacked.add(name)
+            return  # a hardlink shares the target's inode: no metadata of its own
+        elif m.isfifo():
+            os.mkfifo(name, 0o600)
+            self._own(name, m)
+            os.chmod(name, stat.S_IMODE(m.mode))
+        else:
+            raise LayerError(f"layer entry /{name} has an unsupported type {m.type!r}")
+        self._xattrs(name, m)
+        with contextlib.suppress(OSError):
+            os.utime(name, (m.mtime, m.mtime), follow_symlinks=False)
+        self.unpacked.add(name)
+
+    def _regular(self, tf: tarfile.TarFile, m: tarfile.TarInfo, name: str) -> None:
+        fd = os.open(
+            name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            if m.size:
+                src = tf.extractfile(m)
+                assert src is not None
+                left = m.size
+                while left > 0:
+                    data = src.read(min(CHUNK, left))
+                    if not data:
+                        raise LayerError(f"layer is truncated inside /{name}")
+                    view = memoryview(data)
+                    while view:
+                        written = os.write(fd, view)
+                        view = view[written:]
+                    left -= len(data)
+                self.stats.bytes += m.size
+            self._own_fd(fd, name, m)
+            os.fchmod(fd, stat.S_IMODE(m.mode))
+        finally:
+            os.close(fd)
+
+    def _hardlink(self, name: str, target: str) -> None:
+        st = _lstat(target)
+        if st is None:
+            raise LayerError(
+                f"hardlink /{name} points at /{target}, which does not exist in the image"
+            )
+        if stat.S_ISDIR(st.st_mode):
+            raise LayerError(f"hardlink /{name} points at a directory (/{target})")
+        if _has_symlink_parent(target):
+            raise LayerError(f"hardlink /{name} reaches /{target} through a symlink; refusing it")
+        os.link(target, name, follow_symlinks=False)
+
+    def _make_parents(self, parent: str) -> None:
+        if not parent or os.path.isdir(parent):
+            return
+        cur = ""
+        for comp in parent.split("/"):
+            cur = f"{cur}/{comp}" if cur else comp
+            st = _lstat(cur)
+            if st is None:
+                os.mkdir(cur, 0o755)
+                self.unpacked.add(cur)
+            elif stat.S_ISLNK(st.st_mode):
+                # a lower layer's symlink on the way: follow it, inside the chroot, like
+                # containers/storage; it must lead to a directory
+                if not os.path.isdir(cur):
+                    raise LayerError(
+                        f"/{cur} is a symlink to a non-directory, cannot create entries below it"
+                    )
+            elif not stat.S_ISDIR(st.st_mode):
+                # a file where this layer needs a directory: the directory wins
+                os.unlink(cur)
+                os.mkdir(cur, 0o755)
+                self.unpacked.add(cur)
+
+    # ------------------------------------------------------------------ whiteouts
+    def _whiteout(self, parent: str, base: str) -> None:
+        self.stats.whiteouts += 1
+        if base == ".wh..wh..opq":
+            self._opaque(parent or ".")
+            return
+        if base.startswith(".wh..wh."):
+            return  # other AUFS metadata (.wh..wh.plnk, ...): never materialised
+        victim_base = base[4:]
+        if victim_base in ("", ".", "..") or "/" in victim_base:
+            raise LayerError(f"invalid whiteout {base!r} in /{parent}")
+        victim = f"{parent}/{victim_base}" if parent else victim_base
+        if victim in self.unpacked or _has_symlink_parent(victim):
+            return  # same-layer entries survive; nothing lower is reachable through a symlink
+        st = _lstat(victim)
+        if st is not None:
+            _remove(victim, st)
+
+    def _opaque(self, directory: str) -> None:
+        if directory != "." and _has_symlink_parent(directory + "/x"):
+            return
+        st = _lstat(directory)
+        if st is None:
+            self._make_parents(directory + "/x")
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            return
+        self._clear_lower(directory)
+        self.unpacked.add(directory)
+
+    def _clear_lower(self, directory: str) -> None:
+        prefix = "" if directory == "." else directory + "/"
+        with os.scandir(directory) as it:
+            children = list(it)
+        for entry in children:
+            path = prefix + entry.name
+            if path in self.unpacked:
+                if entry.is_dir(follow_symlinks=False):
+                    self._clear_lower(path)
+                continue
+            _remove(path, os.lstat(path))
+
+    # ------------------------------------------------------------------ metadata
+    def _ids(self, m: tarfile.TarInfo) -> tuple[int, int] | None:
+        if self.squash:
+            if m.uid or m.gid:
+                self.stats.squashed += 1
+            return None
+        return m.uid, m.gid
+
+    def _own(self, name: str, m: tarfile.TarInfo) -> None:
+        ids = self._ids(m)
+        if ids is None:
+            return
+        try:
+            os.lchown(name, *ids)
+        except OSError as exc:
+            raise self._chown_error(exc, name, ids) from exc
+
+    def _own_fd(self, fd: int, name: str, m: tarfile.TarInfo) -> None:
+        ids = self._ids(m)
+        if ids is None:
+            return
+        try:
+            os.fchown(fd, *ids)
+        except OSError as exc:
+            raise self._chown_error(exc, name, ids) from exc
+
+    def _chown_error(self, exc: OSError, name: str, ids: tuple[int, int]) -> Exception:
+        if exc.errno == errno.EINVAL:
+            return LayerError(
+                f"potentially insufficient UIDs or GIDs available in user namespace (requested "
+                f"{ids[0]}:{ids[1]} for /{name}): the namespace maps {self.id_range} ids",
+                hint="give the user a larger range in /etc/subuid and /etc/subgid",
+                check_id="subid-ranges",
+            )
+        return exc
+
+    def _xattrs(self, name: str, m: tarfile.TarInfo) -> None:
+        if not m.pax_headers:
+            return
+        for key, value in m.pax_headers.items():
+            if key.startswith("SCHILY.xattr."):
+                attr = key[len("SCHILY.xattr.") :]
+                raw = value.encode("utf-8", "surrogateescape")
+            elif key.startswith("LIBARCHIVE.xattr."):
+                attr = key[len("LIBARCHIVE.xattr.") :]
+                try:
+                    raw = base64.b64decode(value + "==")
+                except ValueError:
+                    continue
+            else:
+                continue
+            if attr.startswith(("trusted.", "user.overlay.")) or not attr.startswith(
+                ("user.", "security.")
+            ):
+                self.stats.xattrs_skipped += 1
+                continue
+            try:
+                os.setxattr(name, attr, raw, follow_symlinks=False)
+            except OSError as exc:
+                if exc.errno in (
+                    errno.EPERM,
+                    errno.ENOTSUP,
+                    errno.EOPNOTSUPP,
+                    errno.EACCES,
+                    errno.EINVAL,
+                ):
+                    self.stats.xattrs_skipped += 1
+                    continue
+                raise
+
+    def _finish_dirs(self) -> None:
+        for name, mode, mtime in reversed(self.dirs):
+            try:
+                st = os.lstat(name)
+                if not stat.S_ISDIR(st.st_mode):
+                    continue
+                os.chmod(name, mode)
+                os.utime(name, (mtime, mtime), follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+
+
+def _lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+
+
+def _remove(path: str, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(path, onerror=_rm_retry)
+    else:
+        os.unlink(path)
+
+
+def _rm_retry(func: Any, path: str, exc_info: Any) -> None:
+    del exc_info
+    parent = os.path.dirname(path) or "."
+    os.chmod(parent, 0o700)
+    func(path)
+
+
+def free_space_of(path: str) -> Callable[[], int]:
+    def probe() -> int:
+        st = os.statvfs(path)
+        return st.f_bavail * st.f_frsize
+
+    return probe
