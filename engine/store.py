@@ -417,6 +417,23 @@ class Store:
                         used.setdefault(value, []).append(d.name)
         return used
 
+    def _pin(self, config_digest: str, containers: list[str]) -> None:
+        """Record that ``containers`` use this rootfs (it outlives its name until they go)."""
+        path = self.rootfs_info_path(config_digest)
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return
+        data["pinned_by"] = sorted(set(data.get("pinned_by", [])) | set(containers))
+        atomic_write(path, json.dumps(data, indent=1).encode(), mode=0o644)
+
+    def _pinned(self, config_hex: str) -> list[str]:
+        try:
+            data = json.loads((self.root / "rootfs" / f"{config_hex}.json").read_text())
+        except (OSError, ValueError):
+            return []
+        return [c for c in data.get("pinned_by", []) if (self.containers_dir / c).is_dir()]
+
     def _container_refs_for(self, rec: ImageRecord, used: Mapping[str, list[str]]) -> list[str]:
         keys = {
             rec.name,
@@ -453,6 +470,8 @@ class Store:
                             hint="remove the containers first, or pass --force to untag it "
                             "(its files stay until the containers are gone)",
                         )
+                    if busy:
+                        self._pin(rec.config_digest, busy)
                     names.add(e.name)
             self.untag(names)
             report = self._collect()
@@ -506,6 +525,12 @@ class Store:
                 # keep the image's blobs too, so a re-tag finds them
                 for blob in self._blobs_of_config(hexpart):
                     keep_blobs.add(blob)
+        for path in list(rootfs_dir.iterdir()) if rootfs_dir.exists() else []:
+            name = path.name
+            if len(name) == 64 and name not in keep_rootfs and self._pinned(name):
+                keep_rootfs.add(name)
+                report.kept_for_containers += self._pinned(name)
+                keep_blobs |= self._blobs_of_config(name)
         blob_dir = self.layout / "blobs" / "sha256"
         for path in list(blob_dir.iterdir()) if blob_dir.exists() else []:
             if path.name not in keep_blobs:

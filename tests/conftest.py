@@ -63,3 +63,56 @@ def user_tmp(test_user: TestUser) -> Iterator[Path]:
     """A scratch directory owned by the test user."""
     with test_user.tmpdir() as path:
         yield path
+
+
+# --------------------------------------------------------------------------------------
+# OCI registries on loopback (engine tests of issues 4 and 5)
+
+
+def _registry_prereqs() -> None:
+    require_command("docker-registry", "docker-registry")
+    require_command("busybox", "busybox-static")
+    require_command("zstd", "zstd")
+
+
+@pytest.fixture(scope="session")
+def oci_registry() -> Iterator[object]:
+    """Debian's docker-registry on 127.0.0.1:<free port> with the sample images pushed.
+
+    Yields :class:`oci_registry.Samples`: ``.host``, ``.ref("busybox")``, ``.images[...]``
+    (digests, diff_ids) and ``.server``. Images: busybox, layered (whiteouts + opaque dir),
+    zstd (multi-frame zstd layer), multiarch (OCI index with an attestation entry).
+    """
+    import shutil
+
+    import oci_registry as reg_mod
+
+    _registry_prereqs()
+    server = reg_mod.start_registry()
+    try:
+        yield reg_mod.build_samples(server)
+    finally:
+        server.stop()
+        shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def auth_registry() -> Iterator[object]:
+    """A second registry with htpasswd Basic auth (user ``tester``, password ``s3cret!``),
+    holding ``library/busybox:latest``. Yields :class:`oci_registry.Samples`."""
+    import shutil
+
+    import oci_registry as reg_mod
+
+    _registry_prereqs()
+    require_command("htpasswd", "apache2-utils")
+    server = reg_mod.start_registry(htpasswd=("tester", "s3cret!"))
+    try:
+        tar = reg_mod.busybox_layer()
+        img = reg_mod.push_image(
+            server, "library/busybox", "latest", [(tar, reg_mod.gz(tar), reg_mod.OCI_GZIP)]
+        )
+        yield reg_mod.Samples(server.host, {"busybox": img}, server)
+    finally:
+        server.stop()
+        shutil.rmtree(server.workdir, ignore_errors=True)

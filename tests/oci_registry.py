@@ -194,7 +194,7 @@ class LayerBuilder:
 
     def __init__(self) -> None:
         self.buf = io.BytesIO()
-        self.tar = tarfile.open(fileobj=self.buf, mode="w", format=tarfile.PAX_FORMAT)
+        self.tar = tarfile.open(fileobj=self.buf, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
 
     def _info(self, name: str, type_: bytes, mode: int, uid: int, gid: int) -> tarfile.TarInfo:
         info = tarfile.TarInfo(name)
@@ -209,7 +209,7 @@ class LayerBuilder:
         self.tar.addfile(self._info(name, tarfile.DIRTYPE, mode, uid, gid))
         return self
 
-    def file(
+    def file(  # noqa: PLR0917 - mirrors the tar header fields
         self,
         name: str,
         data: bytes = b"",
@@ -442,6 +442,7 @@ def push_image(
 class Samples:
     host: str
     images: dict[str, PushedImage]
+    server: RegistryServer | None = None
 
     def ref(self, key: str) -> str:
         return self.images[key].ref(self.host)
@@ -528,10 +529,49 @@ def build_samples(reg: RegistryServer) -> Samples:
         "attestation": attestation.manifest_digest,
     }
     images["multiarch"] = native
-    return Samples(reg.host, images)
+    return Samples(reg.host, images, reg)
 
 
 def start_registry(htpasswd: tuple[str, str] | None = None) -> RegistryServer:
     workdir = Path(tempfile.mkdtemp(prefix="rootless-registry-", dir="/var/tmp"))
     os.chmod(workdir, 0o755)
     return RegistryServer(workdir, htpasswd).start()
+
+
+# --------------------------------------------------------------------------------------
+# running the engine against these registries
+
+
+def engine_env(
+    base: Path,
+    *,
+    registries_conf: str = "",
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Environment for ``rootless engine`` confined to ``base`` (a dir the user owns):
+    its own store, registries.conf (``registries_conf`` text) and config home (auth files)."""
+    conf = base / "registries.conf"
+    conf.write_text(registries_conf)
+    os.chmod(conf, 0o644)
+    env = {
+        "ROOTLESS_STORE": str(base / "store"),
+        "CONTAINERS_REGISTRIES_CONF": str(conf),
+        "XDG_CONFIG_HOME": str(base / "config"),
+    }
+    env.update(extra or {})
+    return env
+
+
+def insecure_conf(
+    *hosts: str, search: Iterable[str] = (), aliases: dict[str, str] | None = None
+) -> str:
+    text = ""
+    search = list(search)
+    if search:
+        text += "unqualified-search-registries = [" + ", ".join(f'"{h}"' for h in search) + "]\n"
+    text += 'short-name-mode = "permissive"\n'
+    if aliases:
+        text += "[aliases]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in aliases.items())
+    for host in hosts:
+        text += f'\n[[registry]]\nlocation = "{host}"\ninsecure = true\n'
+    return text
