@@ -178,6 +178,15 @@ class Store:
 
     def ensure(self) -> None:
         """Create the layout (idempotent)."""
+        try:
+            self._ensure()
+        except PermissionError as exc:
+            raise RootlessError(
+                f"cannot write the image store at {self.root}: {exc.strerror} ({exc.filename})",
+                hint="choose another with --store or ROOTLESS_STORE",
+            ) from exc
+
+    def _ensure(self) -> None:
         for d in (self.layout / "blobs" / "sha256", self.root / "rootfs", self.tmp, self.locks):
             d.mkdir(parents=True, exist_ok=True)
         # rootfs trees hold sub-id owned (possibly setuid) files: keep other users out
