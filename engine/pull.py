@@ -287,7 +287,7 @@ def _pull_from(
     reporter: Reporter,
     mapping: str,
 ) -> PullResult:
-    from rootless.engine.unpack import LayerToApply, unpack  # noqa: PLC0415
+    from rootless.engine.unpack import LayerToApply, Unpacker  # noqa: PLC0415
 
     reg, repo = ep.registry, ep.repo
     image = str(ref)
@@ -333,25 +333,37 @@ def _pull_from(
             layers=len(layer_descs),
             reused=len(have),
         )
-        reporter.start(list(unique.values()), have)
-        try:
-            result.downloaded = _download_all(
-                reg, repo, todo=todo, store=store, image=image, reporter=reporter
-            )
-        finally:
-            reporter.stop()
-        store.put_blob(manifest.digest, manifest.body)
-        reg.close()
-        # every download thread is joined here: the unpack forks into a user namespace
-        unpacked = unpack(
+        # Fork the unpacking child now, while this process has no threads: it applies each
+        # layer as soon as its blob is verified, while later layers still download.
+        job = Unpacker(
             store,
             config_desc.digest,
-            [
-                LayerToApply(d.digest, str(diff))
-                for d, diff in zip(layer_descs, diff_ids, strict=True)
-            ],
+            [LayerToApply(d.digest, str(x)) for d, x in zip(layer_descs, diff_ids, strict=True)],
             mode=mapping,
         )
+        try:
+            feeder = _Feeder(job, [d.digest for d in layer_descs], have) if job.start() else None
+            if feeder is not None:
+                feeder.flush()
+            reporter.start(list(unique.values()), have)
+            try:
+                result.downloaded = _download_all(
+                    reg,
+                    repo,
+                    todo=todo,
+                    store=store,
+                    image=image,
+                    reporter=reporter,
+                    on_stored=feeder.stored if feeder else None,
+                )
+            finally:
+                reporter.stop()
+            reg.close()
+            store.put_blob(manifest.digest, manifest.body)
+            unpacked = job.finish()
+        except BaseException:
+            job.abort()
+            raise
         result.unpacked = unpacked.created
         if unpacked.warning:
             result.warnings.append(unpacked.warning)
@@ -375,6 +387,31 @@ def _pull_from(
         entry = next(e for e in store.entries() if e.name == name)
         result.record = store.record(entry)
         return result
+
+
+class _Feeder:
+    """Hands layers to the unpacker in manifest order as their blobs become available."""
+
+    def __init__(self, job: Any, order: list[str], have: set[str]) -> None:
+        self.job = job
+        self.order = order
+        self.available = set(have)
+        self.next = 0
+        self.lock = threading.Lock()
+
+    def stored(self, digest: str) -> None:
+        with self.lock:
+            self.available.add(digest)
+            self._advance()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._advance()
+
+    def _advance(self) -> None:
+        while self.next < len(self.order) and self.order[self.next] in self.available:
+            self.job.feed(self.next)
+            self.next += 1
 
 
 def _parse_manifest(data: Mapping[str, Any], image: str) -> tuple[Descriptor, list[Descriptor]]:
@@ -414,8 +451,10 @@ def _download_all(
     store: Store,
     image: str,
     reporter: Reporter,
+    on_stored: Callable[[str], None] | None = None,
 ) -> int:
-    """Download ``todo`` concurrently; the threads are joined before this returns."""
+    """Download ``todo`` concurrently; the threads are joined before this returns.
+    ``on_stored(digest)`` runs (in the downloading thread) once a blob is in the store."""
     if not todo:
         return 0
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
@@ -431,6 +470,8 @@ def _download_all(
         with store.blob_lock(desc.digest):
             if store.has_blob(desc.digest, desc.size):  # another pull got it meanwhile
                 reporter.done(desc.digest)
+                if on_stored is not None:
+                    on_stored(desc.digest)
                 return 0
             partial = store.partial_path(desc.digest)
             reg.download_blob(
@@ -438,6 +479,8 @@ def _download_all(
             )
             store.commit_blob(desc.digest, partial)
         reporter.done(desc.digest)
+        if on_stored is not None:
+            on_stored(desc.digest)
         return desc.size
 
     workers = min(MAX_PARALLEL, len(todo))

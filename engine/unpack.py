@@ -18,9 +18,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rootless.engine.store import RootfsInfo, Store, remove_trees
 from rootless.errors import RootlessError
@@ -66,116 +71,138 @@ def _mapped_ids() -> tuple[bool, int]:
     return total > 1, total
 
 
-def unpack(
-    store: Store,
-    config_digest: str,
-    layers: Sequence[LayerToApply],
-    *,
-    mode: str = "auto",
-    on_layer: Callable[[int], None] | None = None,
-) -> UnpackResult:
-    """Make sure ``<store>/rootfs/<config-hex>`` exists; unpack it when it does not.
+class Unpacker:
+    """One image's unpack, fed layer by layer while the rest still download.
 
-    Must be called with no other threads alive (the namespace work forks). Concurrent
-    callers for the same image serialise on a per-rootfs lock; the second finds it done.
+    :meth:`start` forks the namespaced child (no thread may be alive then: it runs before
+    the download threads start); :meth:`feed` hands it each verified layer blob, in order,
+    as an open file descriptor over a ``SOCK_SEQPACKET`` socket (``SCM_RIGHTS``), so the
+    child, already chrooted, can apply layer 1 while layer 2 downloads; :meth:`finish`
+    waits for it and renames the tree into place. Concurrent pulls of the same image
+    serialise on the per-rootfs lock; the second one finds the rootfs done.
     """
-    from rootless.engine import layers as layermod  # noqa: PLC0415
-    from rootless.engine.userns import MapPlan, fork_in_userns  # noqa: PLC0415
 
-    final = store.rootfs_path(config_digest)
-    info_path = store.rootfs_info_path(config_digest)
-    with store.rootfs_lock(config_digest):
-        info = RootfsInfo.read(info_path)
-        if final.is_dir() and info is not None:
-            return UnpackResult(info, None, False)
-        stale = list(final.parent.glob(f".tmp-{final.name}-*"))
-        if final.exists():
-            stale.append(store._to_trash(final))  # a rootfs without its info: redo it
-        if stale:
-            remove_trees(stale)
-        staging = final.parent / f".tmp-{final.name}-{os.getpid()}"
-        staging.mkdir(mode=0o755)
-        _preload()
-        fds = [
-            os.open(store.blob_path(layer.digest), os.O_RDONLY | os.O_CLOEXEC) for layer in layers
-        ]
-        rfd, wfd = os.pipe()
-        plan = MapPlan.for_current_user(mode)  # type: ignore[arg-type]
-        staging_s = str(staging)
+    def __init__(
+        self,
+        store: Store,
+        config_digest: str,
+        layers: Sequence[LayerToApply],
+        *,
+        mode: str = "auto",
+    ) -> None:
+        self.store = store
+        self.config_digest = config_digest
+        self.layers = list(layers)
+        self.mode = mode
+        self.final = store.rootfs_path(config_digest)
+        self.info_path = store.rootfs_info_path(config_digest)
+        self.staging = self.final.parent / f".tmp-{self.final.name}-{os.getpid()}"
+        self._stack = contextlib.ExitStack()
+        self._sock: socket.socket | None = None
+        self._child: Any = None
+        self._sent = 0
+        self._send_lock = threading.Lock()
+        self._filters: list[subprocess.Popen[bytes]] = []
+        self.existing: RootfsInfo | None = None
 
-        def child() -> int:
-            os.close(rfd)
-            result: dict[str, object] = {"ok": False}
+    # ------------------------------------------------------------------ parent side
+    def start(self) -> bool:
+        """Lock, and fork the child unless the rootfs exists (then False: nothing to do)."""
+        from rootless.engine.userns import MapPlan, fork_in_userns  # noqa: PLC0415
+
+        self._stack.enter_context(self.store.rootfs_lock(self.config_digest))
+        try:
+            info = RootfsInfo.read(self.info_path)
+            if self.final.is_dir() and info is not None:
+                self.existing = info
+                self._stack.close()
+                return False
+            stale = list(self.final.parent.glob(f".tmp-{self.final.name}-*"))
+            if self.final.exists():
+                stale.append(self.store._to_trash(self.final))  # no info: redo it
+            if stale:
+                remove_trees(stale)
+            self.staging.mkdir(mode=0o755)
+            _preload()
+            parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            layers = self.layers
+            staging = str(self.staging)
+
+            def child() -> int:
+                parent_sock.close()
+                return _child_main(child_sock, staging, layers)
+
             try:
-                full, count = _mapped_ids()
-                sources = [
-                    layermod.prepare(fd, layer.diff_id, layer.digest)
-                    for fd, layer in zip(fds, layers, strict=True)
-                ]
-                free = layermod.free_space_of("/")  # the chroot: the store filesystem
-                os.chdir(staging_s)
-                os.chroot(".")
-                os.chdir("/")
-                os.umask(0)
-                applier = layermod.Applier(squash=not full, id_range=count, free_space=free)
-                for i, source in enumerate(sources):
-                    applier.apply(source)
-                    os.write(wfd, b"L%d\n" % i)
-                result = {
-                    "ok": True,
-                    "full": full,
-                    "count": count,
-                    "stats": applier.stats.to_json(),
-                }
-            except RootlessError as exc:
-                result = {
-                    "ok": False,
-                    "error": exc.message,
-                    "hint": exc.hint,
-                    "check_id": exc.check_id,
-                }
-            except OSError as exc:
-                result = {"ok": False, "error": f"unpacking failed: {exc}"}
-            except BaseException as exc:  # report everything to the parent
-                import traceback  # noqa: PLC0415
-
-                result = {
-                    "ok": False,
-                    "error": f"unpacking failed: {exc!r}",
-                    "trace": traceback.format_exc(),
-                }
-            os.write(wfd, b"R" + json.dumps(result).encode() + b"\n")
-            return 0 if result.get("ok") else 1
-
-        try:
-            proc = fork_in_userns(child, plan=plan)
+                self._child = fork_in_userns(child, plan=MapPlan.for_current_user(self.mode))  # type: ignore[arg-type]
+            finally:
+                child_sock.close()
+            self._sock = parent_sock
         except BaseException:
-            os.close(rfd)
-            os.close(wfd)
-            for fd in fds:
+            self._cleanup()
+            raise
+        return True
+
+    def feed(self, index: int) -> None:
+        """Hand layer ``index`` (its blob is in the store) to the child; call in order."""
+        with self._send_lock:
+            assert index == self._sent, "layers must be fed in order"
+            self._sent += 1
+            layer = self.layers[index]
+            fd = os.open(self.store.blob_path(layer.digest), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                from rootless.engine.layers import sniff_bytes  # noqa: PLC0415
+
+                kind = sniff_bytes(os.pread(fd, 4, 0))  # pread: the offset the child gets stays 0
+                if kind == "zstd" and not _have_zstandard():
+                    fd = self._zstd_filter(fd, layer.digest)
+                    kind = "tar"
+                assert self._sock is not None
+                with contextlib.suppress(OSError):  # a failed child: finish() reports why
+                    socket.send_fds(self._sock, [f"L {index} {kind}".encode()], [fd])
+            finally:
                 os.close(fd)
-            remove_trees([staging])
-            raise
-        os.close(wfd)
-        for fd in fds:
-            os.close(fd)
-        result: dict[str, object] = {}
+
+    def _zstd_filter(self, fd: int, digest: str) -> int:
+        """Decompress with the ``zstd`` command (no ``zstandard`` module): its stdout pipe."""
+        from rootless.engine.layers import LayerError  # noqa: PLC0415
+
+        zstd = shutil.which("zstd")
+        if zstd is None:
+            raise LayerError(
+                f"layer {digest} is zstd-compressed and neither the Python module `zstandard` "
+                "nor the `zstd` command is available",
+                hint="pip install 'rootless[zstd]' (or install the zstd package)",
+            )
+        proc = subprocess.Popen([zstd, "-dcq"], stdin=fd, stdout=subprocess.PIPE)
+        self._filters.append(proc)
+        assert proc.stdout is not None
+        out = os.dup(proc.stdout.fileno())
+        proc.stdout.close()
+        os.close(fd)
+        return out
+
+    def finish(self) -> UnpackResult:
+        """Wait for the child; move the finished tree into place (or clean up and raise)."""
+        if self.existing is not None:
+            return UnpackResult(self.existing, None, False)
+        assert self._sock is not None
+        result: dict[str, Any] = {}
         try:
-            with os.fdopen(rfd, "rb") as pipe:
-                for line in pipe:
-                    if line.startswith(b"L") and on_layer:
-                        on_layer(int(line[1:]))
-                    elif line.startswith(b"R"):
-                        result = json.loads(line[1:])
-            code = proc.wait()
+            while True:
+                msg = self._sock.recv(1 << 20)
+                if not msg:
+                    break
+                if msg.startswith(b"R"):
+                    result = json.loads(msg[1:])
+                    break
+            code = self._child.wait()
         except BaseException:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, 9)
-            proc.wait()
-            remove_trees([staging])
+            self._cleanup()
             raise
+        for proc in self._filters:
+            proc.wait()
         if code != 0 or not result.get("ok"):
-            remove_trees([staging])
+            self._cleanup()
             if result.get("trace") and os.environ.get("ROOTLESS_DEBUG"):
                 sys.stderr.write(str(result["trace"]))
             raise RootlessError(
@@ -183,8 +210,38 @@ def unpack(
                 hint=str(result["hint"]) if result.get("hint") else None,
                 check_id=str(result["check_id"]) if result.get("check_id") else None,
             )
+        try:
+            info = self._commit(result)
+        finally:
+            self._sock.close()
+            self._stack.close()
+        return UnpackResult(info, self._child.mapping.warning, True)
+
+    def abort(self) -> None:
+        """Stop the child and remove the partial tree (a failed download, Ctrl-C)."""
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+        if self._child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._child.pid, 9)
+            self._child.wait()
+        for proc in self._filters:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            proc.wait()
+        try:
+            if self.staging.exists():
+                remove_trees([self.staging])
+        finally:
+            self._stack.close()
+
+    def _commit(self, result: dict[str, Any]) -> RootfsInfo:
+        from rootless.fsutil import atomic_write  # noqa: PLC0415
+
         stats = result.get("stats") or {}
-        assert isinstance(stats, dict)
         notes: list[str] = []
         if stats.get("devices_skipped_count"):
             shown = ", ".join(stats.get("devices_skipped", [])[:5])
@@ -199,14 +256,12 @@ def unpack(
             mapping="full" if result.get("full") else "single",
             notes=tuple(notes),
         )
-        os.rename(staging, final)
-        from rootless.fsutil import atomic_write  # noqa: PLC0415
-
+        os.rename(self.staging, self.final)
         atomic_write(
-            info_path,
+            self.info_path,
             json.dumps(
                 {
-                    "config_digest": config_digest,
+                    "config_digest": self.config_digest,
                     "full_mapping": info.full_mapping,
                     "mapping": info.mapping,
                     "ids": result.get("count"),
@@ -219,4 +274,75 @@ def unpack(
             ).encode(),
             mode=0o644,
         )
-        return UnpackResult(info, proc.mapping.warning, True)
+        return info
+
+
+def _have_zstandard() -> bool:
+    try:
+        import zstandard  # noqa: F401, PLC0415
+    except ImportError:
+        return False
+    return True
+
+
+def _child_main(sock: socket.socket, staging: str, layers: Sequence[LayerToApply]) -> int:
+    """In the namespace: chroot into the staging tree and apply each layer as it arrives."""
+    from rootless.engine import layers as layermod  # noqa: PLC0415
+
+    result: dict[str, object]
+    try:
+        full, count = _mapped_ids()
+        free = layermod.free_space_of("/")  # after the chroot: the store's filesystem
+        os.chdir(staging)
+        os.chroot(".")
+        os.chdir("/")
+        os.umask(0)
+        applier = layermod.Applier(squash=not full, id_range=count, free_space=free)
+        for index, layer in enumerate(layers):
+            msg, fds, _, _ = socket.recv_fds(sock, 256, 1)
+            if not msg or not fds:
+                raise RootlessError("the pull was interrupted before every layer arrived")
+            _, got, kind = msg.decode().split()
+            if int(got) != index:
+                raise RootlessError(f"layer {got} arrived out of order (expected {index})")
+            fh = os.fdopen(fds[0], "rb", buffering=0)
+            try:
+                applier.apply(layermod.LayerSource(fh, kind, layer.diff_id, layer.digest))
+            finally:
+                fh.close()
+        result = {"ok": True, "full": full, "count": count, "stats": applier.stats.to_json()}
+    except RootlessError as exc:
+        result = {"ok": False, "error": exc.message, "hint": exc.hint, "check_id": exc.check_id}
+    except OSError as exc:
+        result = {"ok": False, "error": f"unpacking failed: {exc}"}
+    except BaseException as exc:  # report everything to the parent
+        import traceback  # noqa: PLC0415
+
+        result = {
+            "ok": False,
+            "error": f"unpacking failed: {exc!r}",
+            "trace": traceback.format_exc(),
+        }
+    with contextlib.suppress(OSError):
+        sock.send(b"R" + json.dumps(result).encode())
+    return 0 if result.get("ok") else 1
+
+
+def unpack(
+    store: Store,
+    config_digest: str,
+    layers: Sequence[LayerToApply],
+    *,
+    mode: str = "auto",
+) -> UnpackResult:
+    """Make sure ``<store>/rootfs/<config-hex>`` exists; unpack it (all blobs stored)."""
+    job = Unpacker(store, config_digest, layers, mode=mode)
+    if not job.start():
+        return job.finish()
+    try:
+        for i in range(len(layers)):
+            job.feed(i)
+    except BaseException:
+        job.abort()
+        raise
+    return job.finish()
