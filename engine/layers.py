@@ -17,8 +17,9 @@ that containment, every entry is checked on its own (layers are hostile input):
 * ownership first, then mode (chown clears setuid), so setuid and sticky bits survive;
   directory modes and times are set after their children.
 
-Python's ``tarfile`` is only used to *read* headers: its ``extract*`` methods and their
-``filter=`` argument (absent before 3.11.4; Debian 12 has 3.11.2) are never used.
+Python's ``tarfile`` is not used at all (its ``filter=`` argument does not exist before
+3.11.4, Debian 12 has 3.11.2, and its stream reader is slow): :class:`TarReader` parses
+the headers and copies file data itself.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import os
 import queue
 import shutil
 import stat
-import tarfile
 import threading
 import zlib
 from collections.abc import Callable
@@ -45,10 +45,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 CHUNK = 1024 * 1024
 MAX_NAME = 4096
-#: tarfile's stream buffer. Keep it small: every header read slices the rest of that buffer
-#: (``_Stream.__read``), so a 1 MiB buffer costs a 1 MiB copy per entry; the big reads are
-#: done by the ``BufferedReader`` underneath.
-TAR_BUFSIZE = 16 * 1024
 
 
 class LayerError(RootlessError):
@@ -242,6 +238,258 @@ class _Pipeline(io.RawIOBase):
 
 
 # --------------------------------------------------------------------------------------
+# reading tar streams
+
+_ZERO_BLOCK = bytes(512)
+
+
+class Entry:
+    """One tar entry's header (the fields the applier uses)."""
+
+    __slots__ = ("gid", "linkname", "mode", "mtime", "name", "pax_headers", "size", "type", "uid")
+
+    def __init__(  # noqa: PLR0917 - the header's fields, in order
+        self,
+        name: str,
+        kind: bytes,
+        mode: int,
+        uid: int,
+        gid: int,
+        size: int,
+        mtime: float,
+        linkname: str,
+    ) -> None:
+        self.name = name
+        self.type = kind
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.size = size
+        self.mtime = mtime
+        self.linkname = linkname
+        self.pax_headers: dict[str, str] = {}
+
+    def isreg(self) -> bool:
+        return self.type in _REGULAR
+
+    def isdir(self) -> bool:
+        return self.type == b"5"
+
+    def issym(self) -> bool:
+        return self.type == b"2"
+
+    def islnk(self) -> bool:
+        return self.type == b"1"
+
+    def ischr(self) -> bool:
+        return self.type == b"3"
+
+    def isblk(self) -> bool:
+        return self.type == b"4"
+
+    def isfifo(self) -> bool:
+        return self.type == b"6"
+
+
+_REGULAR = (b"0", b"\0", b"7")
+_KNOWN = frozenset((b"0", b"\0", b"7", b"1", b"2", b"3", b"4", b"5", b"6"))
+
+
+def _num(field: bytes) -> int:
+    """A tar number: octal ASCII (NUL/space terminated) or GNU base-256."""
+    if field and field[0] & 0x80:
+        value = int.from_bytes(field[1:], "big")
+        if field[0] & 0x40:  # negative
+            value -= 1 << (8 * (len(field) - 1))
+        return value
+    text = field.split(b"\0", 1)[0].strip()
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError as exc:
+        raise LayerError(f"layer has a corrupt tar header (bad number {field!r})") from exc
+
+
+def _str(field: bytes) -> str:
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _parse_header(block: bytes) -> Entry:
+    """Parse a 512-byte ustar/GNU header, verifying its checksum."""
+    stored = _num(block[148:156])
+    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+    if stored != unsigned:
+        signed = sum(b - 256 if b > 127 else b for b in block[:148] + bytes(8) + block[156:]) + 256
+        if stored != signed:
+            raise LayerError("layer has a corrupt tar header (bad checksum)")
+    name = _str(block[0:100])
+    magic = block[257:263]
+    if magic == b"ustar\0":  # POSIX ustar: a prefix field extends the name
+        prefix = _str(block[345:500])
+        if prefix:
+            name = prefix + "/" + name
+    kind = block[156:157] or b"\0"
+    if kind == b"\0" and name.endswith("/"):
+        kind = b"5"
+    return Entry(
+        name,
+        kind,
+        _num(block[100:108]),
+        _num(block[108:116]),
+        _num(block[116:124]),
+        _num(block[124:136]),
+        float(_num(block[136:148])),
+        _str(block[157:257]),
+    )
+
+
+class TarReader:
+    """A streaming tar reader that owns the data path.
+
+    Each 512-byte header (ustar, GNU, checksums, base-256 numbers) is parsed here; GNU long
+    names/links and PAX records (``x`` per entry, ``g``
+    global: path, linkpath, size, uid, gid, mtime, ``SCHILY.xattr.*``) are handled here.
+    File contents are copied straight from the buffered stream to the file descriptor in
+    1 MiB ``readinto`` calls: ``tarfile``'s own stream slices its buffer on every read,
+    which cost more than decompressing and hashing together on a 300 MB image.
+    Sparse entries are refused (image builders do not produce them).
+    """
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.left = 0  # data bytes of the current entry not consumed yet
+        self.pad = 0
+        self.global_pax: dict[str, str] = {}
+        self.buf = bytearray(CHUNK)
+
+    def _exact(self, n: int) -> bytes:
+        data = self.stream.read(n)
+        if len(data) != n:
+            raise LayerError("layer is truncated: the tar stream ends inside an entry")
+        return data
+
+    def _skip_rest(self) -> None:
+        todo = self.left + self.pad
+        while todo:
+            chunk = self.stream.read(min(todo, CHUNK))
+            if not chunk:
+                raise LayerError("layer is truncated: the tar stream ends inside an entry")
+            todo -= len(chunk)
+        self.left = self.pad = 0
+
+    def _data(self, size: int) -> bytes:
+        if size > 16 * 1024 * 1024:
+            raise LayerError(f"tar metadata record of {size} bytes is absurd; refusing the layer")
+        data = self._exact(size)
+        pad = (512 - size % 512) % 512
+        if pad:
+            self._exact(pad)
+        return data
+
+    def next(self) -> Entry | None:
+        """The next entry (its data must be read with :meth:`copy_to` or is skipped)."""
+        self._skip_rest()
+        pax: dict[str, str] = {}
+        long_name: str | None = None
+        long_link: str | None = None
+        while True:
+            block = self.stream.read(512)
+            if len(block) < 512 or block == _ZERO_BLOCK:
+                if block and block != _ZERO_BLOCK[: len(block)]:
+                    raise LayerError("layer is truncated: a partial tar header at the end")
+                return None  # end of archive
+            info = _parse_header(block)
+            kind = info.type
+            if kind in (b"x", b"g", b"X"):
+                records = _parse_pax(self._data(info.size))
+                if kind == b"g":
+                    self.global_pax.update(records)
+                else:
+                    pax.update(records)
+                continue
+            if kind == b"L":
+                long_name = self._data(info.size).rstrip(b"\0").decode("utf-8", "surrogateescape")
+                continue
+            if kind == b"K":
+                long_link = self._data(info.size).rstrip(b"\0").decode("utf-8", "surrogateescape")
+                continue
+            break
+        merged = {**self.global_pax, **pax}
+        if kind == b"S" or any(k.startswith("GNU.sparse.") for k in merged):
+            raise LayerError(f"layer entry {info.name!r} is a sparse file, which is not supported")
+        if long_name is not None:
+            info.name = long_name
+        if long_link is not None:
+            info.linkname = long_link
+        for key, value in merged.items():
+            try:
+                if key == "path":
+                    info.name = value
+                elif key == "linkpath":
+                    info.linkname = value
+                elif key == "size":
+                    info.size = int(value)
+                elif key == "uid":
+                    info.uid = int(value)
+                elif key == "gid":
+                    info.gid = int(value)
+                elif key == "mtime":
+                    info.mtime = float(value)
+            except ValueError as exc:
+                raise LayerError(f"layer has a malformed PAX record {key}={value!r}") from exc
+        info.pax_headers = merged
+        if info.size < 0:
+            raise LayerError("layer has an entry with a negative size")
+        has_data = kind in _REGULAR or kind not in _KNOWN
+        self.left = info.size if has_data else 0
+        self.pad = (512 - self.left % 512) % 512 if self.left else 0
+        return info
+
+    def copy_to(self, fd: int) -> int:
+        """Write the current entry's data to ``fd``; the number of bytes."""
+        total = 0
+        view = memoryview(self.buf)
+        while self.left:
+            want = min(self.left, CHUNK)
+            n = self.stream.readinto(view[:want])  # type: ignore[attr-defined]
+            if not n:
+                raise LayerError("layer is truncated: the tar stream ends inside a file")
+            out = view[:n]
+            while out:
+                written = os.write(fd, out)
+                out = out[written:]
+            self.left -= n
+            total += n
+        return total
+
+
+def _parse_pax(data: bytes) -> dict[str, str]:
+    """PAX extended header records: ``"%d %s=%s\n"`` (the length counts the whole record)."""
+    out: dict[str, str] = {}
+    pos = 0
+    while pos < len(data):
+        if data[pos] == 0:
+            break
+        space = data.find(b" ", pos)
+        if space < 0:
+            raise LayerError("layer has a malformed PAX header")
+        try:
+            length = int(data[pos:space])
+        except ValueError as exc:
+            raise LayerError("layer has a malformed PAX header") from exc
+        if length <= space - pos + 1 or pos + length > len(data):
+            raise LayerError("layer has a malformed PAX header")
+        record = data[space + 1 : pos + length - 1]
+        key, eq, value = record.partition(b"=")
+        if not eq:
+            raise LayerError("layer has a malformed PAX record")
+        out[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return out
+
+
+# --------------------------------------------------------------------------------------
 # names
 
 
@@ -303,14 +551,22 @@ class Applier:
         reader = io.BufferedReader(pipeline, CHUNK)
         self.unpacked: set[str] = set()
         self.dirs: list[tuple[str, int, float]] = []
+        # directories known to be real directories in this layer (saves a stat per entry),
+        # and those this layer created (nothing lower can exist inside them)
+        self.known_dirs: set[str] = set()
+        self.fresh: set[str] = set()
+        self.ancestors: set[str] = set()  # parents of this layer's entries
+        with os.scandir(".") as it:
+            if next(it, None) is None:
+                self.fresh.add(".")
+        tar = TarReader(reader)
         try:
-            tf = tarfile.open(fileobj=reader, mode="r|", bufsize=TAR_BUFSIZE)  # noqa: SIM115
-        except tarfile.ReadError as exc:
-            raise LayerError(f"layer {source.digest} is not a tar archive: {exc}") from exc
-        try:
-            for member in tf:
-                self._member(tf, member)
-        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            while True:
+                member = tar.next()
+                if member is None:
+                    break
+                self._member(tar, member)
+        except (EOFError, zlib.error) as exc:
             raise LayerError(f"layer {source.digest} is corrupt or truncated: {exc}") from exc
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
@@ -332,7 +588,7 @@ class Applier:
         return got
 
     # ------------------------------------------------------------------ entries
-    def _member(self, tf: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+    def _member(self, tf: TarReader, m: Entry) -> None:
         self.stats.entries += 1
         name = clean_name(m.name)
         parent, _, base = name.rpartition("/")
@@ -341,6 +597,7 @@ class Applier:
             return
         if name != ".":
             self._make_parents(parent)
+            self._note_ancestors(parent)
         if m.ischr() or m.isblk():
             self.stats.devices_skipped.append("/" + name)
             return
@@ -356,7 +613,10 @@ class Applier:
             target_link = clean_name(m.linkname, what="hardlink target")
             if target_link == ".":
                 raise LayerError(f"hardlink /{name} points at the root directory")
-        existing = _lstat(name)
+        if name != "." and (parent or ".") in self.fresh and name not in self.unpacked:
+            existing = None  # a directory this layer created holds only this layer's entries
+        else:
+            existing = _lstat(name)
         if existing is not None:
             if m.isdir() and stat.S_ISDIR(existing.st_mode):
                 pass  # only the metadata changes
@@ -365,10 +625,12 @@ class Applier:
             elif target_link is not None and target_link == name:
                 return  # a hardlink to itself: nothing to do
             else:
-                _remove(name, existing)
+                self._rm(name, existing)
         if m.isdir():
             if existing is None or not stat.S_ISDIR(existing.st_mode):
                 os.mkdir(name, 0o700)
+                self.fresh.add(name)
+            self.known_dirs.add(name)
             self._own(name, m)
             self.dirs.append((name, stat.S_IMODE(m.mode), float(m.mtime)))
             self._xattrs(name, m)
@@ -376,7 +638,10 @@ class Applier:
             return
         if m.isreg():
             self._regular(tf, m, name)
-        elif m.issym():
+            self._xattrs(name, m)
+            self.unpacked.add(name)
+            return
+        if m.issym():
             os.symlink(m.linkname, name)
             self._own(name, m)
         elif target_link is not None:
@@ -394,27 +659,16 @@ class Applier:
             os.utime(name, (m.mtime, m.mtime), follow_symlinks=False)
         self.unpacked.add(name)
 
-    def _regular(self, tf: tarfile.TarFile, m: tarfile.TarInfo, name: str) -> None:
+    def _regular(self, tf: TarReader, m: Entry, name: str) -> None:
         fd = os.open(
             name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
         )
         try:
             if m.size:
-                src = tf.extractfile(m)
-                assert src is not None
-                left = m.size
-                while left > 0:
-                    data = src.read(min(CHUNK, left))
-                    if not data:
-                        raise LayerError(f"layer is truncated inside /{name}")
-                    view = memoryview(data)
-                    while view:
-                        written = os.write(fd, view)
-                        view = view[written:]
-                    left -= len(data)
-                self.stats.bytes += m.size
+                self.stats.bytes += tf.copy_to(fd)
             self._own_fd(fd, name, m)
             os.fchmod(fd, stat.S_IMODE(m.mode))
+            os.utime(fd, (m.mtime, m.mtime))
         finally:
             os.close(fd)
 
@@ -431,15 +685,21 @@ class Applier:
         os.link(target, name, follow_symlinks=False)
 
     def _make_parents(self, parent: str) -> None:
-        if not parent or os.path.isdir(parent):
+        if not parent or parent in self.known_dirs:
             return
         cur = ""
         for comp in parent.split("/"):
             cur = f"{cur}/{comp}" if cur else comp
+            if cur in self.known_dirs:
+                continue
             st = _lstat(cur)
             if st is None:
                 os.mkdir(cur, 0o755)
                 self.unpacked.add(cur)
+                self.fresh.add(cur)
+                self.known_dirs.add(cur)
+            elif stat.S_ISDIR(st.st_mode):
+                self.known_dirs.add(cur)
             elif stat.S_ISLNK(st.st_mode):
                 # a lower layer's symlink on the way: follow it, inside the chroot, like
                 # containers/storage; it must lead to a directory
@@ -447,11 +707,13 @@ class Applier:
                     raise LayerError(
                         f"/{cur} is a symlink to a non-directory, cannot create entries below it"
                     )
-            elif not stat.S_ISDIR(st.st_mode):
+            else:
                 # a file where this layer needs a directory: the directory wins
                 os.unlink(cur)
                 os.mkdir(cur, 0o755)
                 self.unpacked.add(cur)
+                self.fresh.add(cur)
+                self.known_dirs.add(cur)
 
     # ------------------------------------------------------------------ whiteouts
     def _whiteout(self, parent: str, base: str) -> None:
@@ -469,7 +731,7 @@ class Applier:
             return  # same-layer entries survive; nothing lower is reachable through a symlink
         st = _lstat(victim)
         if st is not None:
-            _remove(victim, st)
+            self._rm(victim, st)
 
     def _opaque(self, directory: str) -> None:
         if directory != "." and _has_symlink_parent(directory + "/x"):
@@ -489,21 +751,35 @@ class Applier:
             children = list(it)
         for entry in children:
             path = prefix + entry.name
-            if path in self.unpacked:
+            if path in self.unpacked or path in self.ancestors:
                 if entry.is_dir(follow_symlinks=False):
                     self._clear_lower(path)
                 continue
-            _remove(path, os.lstat(path))
+            self._rm(path, os.lstat(path))
+
+    def _rm(self, path: str, st: os.stat_result) -> None:
+        """Remove ``path`` and forget what the caches knew about it and below it."""
+        _remove(path, st)
+        if stat.S_ISDIR(st.st_mode):
+            below = path + "/"
+            for cache in (self.known_dirs, self.fresh, self.ancestors):
+                stale = [p for p in cache if p == path or p.startswith(below)]
+                cache.difference_update(stale)
+
+    def _note_ancestors(self, parent: str) -> None:
+        while parent and parent not in self.ancestors:
+            self.ancestors.add(parent)
+            parent = parent.rpartition("/")[0]
 
     # ------------------------------------------------------------------ metadata
-    def _ids(self, m: tarfile.TarInfo) -> tuple[int, int] | None:
+    def _ids(self, m: Entry) -> tuple[int, int] | None:
         if self.squash:
             if m.uid or m.gid:
                 self.stats.squashed += 1
             return None
         return m.uid, m.gid
 
-    def _own(self, name: str, m: tarfile.TarInfo) -> None:
+    def _own(self, name: str, m: Entry) -> None:
         ids = self._ids(m)
         if ids is None:
             return
@@ -512,7 +788,7 @@ class Applier:
         except OSError as exc:
             raise self._chown_error(exc, name, ids) from exc
 
-    def _own_fd(self, fd: int, name: str, m: tarfile.TarInfo) -> None:
+    def _own_fd(self, fd: int, name: str, m: Entry) -> None:
         ids = self._ids(m)
         if ids is None:
             return
@@ -531,7 +807,7 @@ class Applier:
             )
         return exc
 
-    def _xattrs(self, name: str, m: tarfile.TarInfo) -> None:
+    def _xattrs(self, name: str, m: Entry) -> None:
         if not m.pax_headers:
             return
         for key, value in m.pax_headers.items():

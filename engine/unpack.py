@@ -49,7 +49,7 @@ def _preload() -> None:
     import encodings.ascii  # noqa: PLC0415
     import encodings.latin_1  # noqa: PLC0415
     import encodings.utf_8  # noqa: F401, PLC0415
-    import tarfile  # noqa: F401, PLC0415
+    import queue  # noqa: F401, PLC0415
     import traceback  # noqa: F401, PLC0415
 
     import rootless.engine.layers  # noqa: F401, PLC0415
