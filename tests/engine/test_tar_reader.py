@@ -153,6 +153,7 @@ def test_sparse_entries_are_refused() -> None:
 def test_truncated_data_is_refused() -> None:
     data = _build(tarfile.GNU_FORMAT)[:700]
     reader = TarReader(io.BufferedReader(io.BytesIO(data)))
+    assert reader.next() is not None
+
     with pytest.raises(LayerError, match="truncated"):
-        while reader.next() is not None:
-            pass
+        reader.next()
