@@ -338,7 +338,10 @@ def _pull_from(
         job = Unpacker(
             store,
             config_desc.digest,
-            [LayerToApply(d.digest, str(x)) for d, x in zip(layer_descs, diff_ids, strict=True)],
+            [
+                LayerToApply(d.digest, str(x), d.media_type)
+                for d, x in zip(layer_descs, diff_ids, strict=True)
+            ],
             mode=mapping,
         )
         try:
@@ -457,8 +460,6 @@ def _download_all(
     ``on_stored(digest)`` runs (in the downloading thread) once a blob is in the store."""
     if not todo:
         return 0
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-
     abort = threading.Event()
 
     def advance(digest: str, n: int) -> None:
@@ -486,6 +487,8 @@ def _download_all(
     workers = min(MAX_PARALLEL, len(todo))
     if workers == 1:
         return one(todo[0])
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
     futures = [pool.submit(one, d) for d in todo]
     try:

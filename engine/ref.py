@@ -397,9 +397,7 @@ def normalize_arch(arch: str) -> str:
 
 def host_platform() -> tuple[str, str, str | None]:
     """This machine as an OCI platform (Go names; arm64 is variant v8)."""
-    import platform  # noqa: PLC0415
-
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()
     arch = normalize_arch(machine)
     variant = None
     if arch == "arm64":

@@ -35,6 +35,7 @@ from rootless.errors import RootlessError
 class LayerToApply:
     digest: str  # compressed blob in the store
     diff_id: str  # from the image config
+    media_type: str = ""  # only a hint (the blob's magic bytes decide)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class UnpackResult:
     created: bool
 
 
-def _preload() -> None:
+def _preload(kinds: frozenset[str] = frozenset({"gzip", "zstd"})) -> None:
     """Import everything the chrooted child needs (nothing can be imported after chroot)."""
     import encodings.ascii  # noqa: PLC0415
     import encodings.latin_1  # noqa: PLC0415
@@ -54,10 +55,12 @@ def _preload() -> None:
 
     import rootless.engine.layers  # noqa: F401, PLC0415
 
-    with contextlib.suppress(ImportError):
-        import isal.isal_zlib  # noqa: F401, PLC0415
-    with contextlib.suppress(ImportError):
-        import zstandard  # noqa: F401, PLC0415
+    if "gzip" in kinds:
+        with contextlib.suppress(ImportError):
+            import isal.isal_zlib  # noqa: F401, PLC0415
+    if "zstd" in kinds:
+        with contextlib.suppress(ImportError):
+            import zstandard  # noqa: F401, PLC0415
 
 
 def _mapped_ids() -> tuple[bool, int]:
@@ -104,6 +107,7 @@ class Unpacker:
         self._send_lock = threading.Lock()
         self._filters: list[subprocess.Popen[bytes]] = []
         self.existing: RootfsInfo | None = None
+        self._preloaded: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ parent side
     def start(self) -> bool:
@@ -123,7 +127,11 @@ class Unpacker:
             if stale:
                 remove_trees(stale)
             self.staging.mkdir(mode=0o755)
-            _preload()
+            kinds = {"zstd" if "zstd" in la.media_type else "gzip" for la in self.layers}
+            if not all(la.media_type for la in self.layers):
+                kinds = {"gzip", "zstd"}
+            self._preloaded = frozenset(kinds)
+            _preload(self._preloaded)
             parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             layers = self.layers
             staging = str(self.staging)
@@ -153,7 +161,7 @@ class Unpacker:
                 from rootless.engine.layers import sniff_bytes  # noqa: PLC0415
 
                 kind = sniff_bytes(os.pread(fd, 4, 0))  # pread: the offset the child gets stays 0
-                if kind == "zstd" and not _have_zstandard():
+                if kind == "zstd" and ("zstd" not in self._preloaded or not _have_zstandard()):
                     fd = self._zstd_filter(fd, layer.digest)
                     kind = "tar"
                 assert self._sock is not None

@@ -415,3 +415,21 @@ def test_interrupted_pull_leaves_no_partial_blob_or_rootfs_and_resumes(
     res = pull(test_user, env, "--tls-verify=false", oci_registry.ref("zstd"))
     assert res.returncode == 0, res.stderr
     assert not [p for p in rootfs.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_zstd_layers_fall_back_to_the_zstd_command_without_the_module(
+    test_user: TestUser, user_tmp: Path, oci_registry: Samples
+) -> None:
+    require_command("zstd", "zstd")
+    env = engine_env(user_tmp)
+    code = (
+        "import sys\n"
+        "sys.modules['zstandard'] = None  # as if the optional module were not installed\n"
+        "from rootless.engine.pullcmd import fast_pull\n"
+        "sys.exit(fast_pull(['--tls-verify=false', sys.argv[1]]))\n"
+    )
+    res = test_user.python_cmd(code, oci_registry.ref("zstd"), env=env)
+    assert res.returncode == 0, res.stderr
+    img = oci_registry.images["zstd"]
+    rootfs = user_tmp / "store/rootfs" / img.config_digest[7:]
+    assert (rootfs / "zstd/file49").read_bytes() == b"zstd file 49\n" * 200
