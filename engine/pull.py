@@ -290,7 +290,7 @@ def _pull_from(
     from rootless.engine.unpack import LayerToApply, Unpacker  # noqa: PLC0415
 
     reg, repo = ep.registry, ep.repo
-    image = str(ref)
+    image = str(ref) if ref.digest else ref.name
     store.ensure()
     with store.gc_lock(shared=True):
         top = reg.get_manifest(repo, ref.manifest_ref, image)

@@ -193,6 +193,10 @@ class Registry:
         self._tokens: dict[str, tuple[str, float]] = {}
         self._ssl: ssl.SSLContext | None = None
 
+    @property
+    def _where(self) -> str:
+        return self.name if self.name == self.host else f"{self.name} ({self.host})"
+
     # ---------------------------------------------------------------- connections
     def _context(self) -> ssl.SSLContext:
         import ssl  # noqa: PLC0415 - only for https registries
@@ -260,20 +264,18 @@ class Registry:
         if isinstance(exc, ssl.SSLCertVerificationError):
             why = exc.verify_message or str(exc)
             return RegistryError(
-                f"TLS certificate of registry {self.name} ({self.host}) is not trusted: {why}",
+                f"TLS certificate of registry {self._where} is not trusted: {why}",
                 hint="install its CA in /etc/containers/certs.d/<host>/ca.crt, or pass "
                 "--tls-verify=false only if you trust this network",
             )
         text = str(exc)
         if "WRONG_VERSION_NUMBER" in text or "wrong version number" in text:
             return RegistryError(
-                f"registry {self.name} ({self.host}) does not speak HTTPS",
+                f"registry {self._where} does not speak HTTPS",
                 hint="allow plain HTTP for it with `--tls-verify=false` or "
                 f'`[[registry]] location = "{self.name}"  insecure = true` in registries.conf',
             )
-        return RegistryError(
-            f"TLS handshake with registry {self.name} ({self.host}) failed: {text}"
-        )
+        return RegistryError(f"TLS handshake with registry {self._where} failed: {text}")
 
     def ping(self) -> None:
         """Find the scheme and the auth challenge (``GET /v2/``)."""
@@ -305,7 +307,7 @@ class Registry:
                 )
             elif resp.status >= 400 and resp.status != 403:
                 raise RegistryError(
-                    f"registry {self.name} ({self.host}) answered {resp.status} to /v2/: {_error_detail(body)}"
+                    f"registry {self._where} answered {resp.status} to /v2/: {_error_detail(body)}"
                 )
             return
         import ssl as _ssl  # noqa: PLC0415
