@@ -107,19 +107,21 @@ def timed(user: harness.TestUser, argv: list[str], env: dict[str, str]) -> float
 
 
 def run_rootless(user: harness.TestUser, ref: str, work: Path) -> float:
-    store = work / "rootless-store"
+    store = work / f"rootless-store-{len(list(work.glob('rootless-store-*')))}"
     env = {
         "ROOTLESS_STORE": str(store),
         "CONTAINERS_REGISTRIES_CONF": str(work / "registries.conf"),
         "XDG_CONFIG_HOME": str(work / "cfg"),
     }
     took = timed(user, [user.rootless, "engine", "pull", "-q", "--tls-verify=false", ref], env)
-    user.remove_tree(store) if os.geteuid() != 0 else shutil.rmtree(store, ignore_errors=True)
+    user.remove_tree(store)
     return took
 
 
 def run_podman(user: harness.TestUser, ref: str, work: Path) -> float:
-    root, runroot = work / "podman-root", work / "podman-run"
+    # a fresh --root per run: podman's pause process may keep the previous one mounted
+    n = len(list(work.glob("podman-root-*")))
+    root, runroot = work / f"podman-root-{n}", work / f"podman-run-{n}"
     env = {
         "CONTAINERS_REGISTRIES_CONF": str(work / "registries.conf"),
         "XDG_CONFIG_HOME": str(work / "cfg"),
@@ -127,8 +129,6 @@ def run_podman(user: harness.TestUser, ref: str, work: Path) -> float:
     base = ["podman", "--root", str(root), "--runroot", str(runroot), "--storage-driver", "overlay"]
     took = timed(user, [*base, "pull", "-q", "--tls-verify=false", ref], env)
     user.run([*base, "unshare", "rm", "-rf", str(root), str(runroot)], env=env, timeout=300)
-    shutil.rmtree(root, ignore_errors=True)
-    shutil.rmtree(runroot, ignore_errors=True)
     return took
 
 
