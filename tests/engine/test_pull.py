@@ -433,3 +433,25 @@ def test_zstd_layers_fall_back_to_the_zstd_command_without_the_module(
     img = oci_registry.images["zstd"]
     rootfs = user_tmp / "store/rootfs" / img.config_digest[7:]
     assert (rootfs / "zstd/file49").read_bytes() == b"zstd file 49\n" * 200
+
+
+def test_store_option_on_the_engine_group_selects_the_store(
+    test_user: TestUser, user_tmp: Path, oci_registry: Samples
+) -> None:
+    env = engine_env(user_tmp)  # ROOTLESS_STORE points at user_tmp/store
+    other = user_tmp / "other-store"
+    ref = oci_registry.ref("busybox")
+    res = test_user.rootless_cmd("engine", "--store", str(other), "pull", "-q", "--tls-verify=false", ref, env=env)
+    assert res.returncode == 0, res.stderr
+    assert (other / "oci/index.json").exists()
+    assert not (user_tmp / "store").exists()
+    res = test_user.rootless_cmd("engine", "--store", str(other), "images", "--json", env=env)
+    assert [r["name"] for r in json.loads(res.stdout)] == [ref]
+    assert images_json(test_user, env) == []
+
+
+def test_pull_help_teaches_with_examples(test_user: TestUser) -> None:
+    res = test_user.rootless_cmd("engine", "pull", "--help")
+    assert res.returncode == 0
+    assert "rootless engine pull --tls-verify=false" in res.stdout
+    assert "--platform" in res.stdout
