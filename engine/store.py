@@ -26,7 +26,6 @@ import contextlib
 import fcntl
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from rootless.errors import RootlessError
-from rootless.fsutil import atomic_write
 
 REF_NAME = "org.opencontainers.image.ref.name"
 INDEX_DIGEST = "dev.rootless.index.digest"
@@ -193,7 +191,7 @@ class Store:
         (self.root / "rootfs").chmod(0o700)
         marker = self.layout / "oci-layout"
         if not marker.exists():
-            atomic_write(marker, b'{"imageLayoutVersion":"1.0.0"}')
+            replace_file(marker, b'{"imageLayoutVersion":"1.0.0"}\n')
         if not (self.layout / "index.json").exists():
             with self.index_lock():
                 if not (self.layout / "index.json").exists():
@@ -275,6 +273,8 @@ class Store:
             "mediaType": OCI_INDEX,
             "manifests": [e.manifest for e in entries],
         }
+        from rootless.fsutil import atomic_write  # noqa: PLC0415 - tempfile is not cheap
+
         atomic_write(
             self.layout / "index.json", json.dumps(body, indent=1).encode() + b"\n", mode=0o644
         )
@@ -438,7 +438,7 @@ class Store:
         except (OSError, ValueError):
             return
         data["pinned_by"] = sorted(set(data.get("pinned_by", [])) | set(containers))
-        atomic_write(path, json.dumps(data, indent=1).encode(), mode=0o644)
+        replace_file(path, json.dumps(data, indent=1).encode())
 
     def _pinned(self, config_hex: str) -> list[str]:
         try:
@@ -632,6 +632,15 @@ class Store:
         return target
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` by rename (readers see old or new), without fsync: for files that are
+    cheap to recreate (the layout marker, rootfs metadata)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
 def _alive(pid: str) -> bool:
     try:
         os.kill(int(pid), 0)
@@ -656,6 +665,8 @@ def remove_trees(paths: list[Path]) -> None:
     def body() -> int:
         for p in paths:
             with contextlib.suppress(OSError):
+                import shutil  # noqa: PLC0415
+
                 shutil.rmtree(p, onerror=_make_writable_and_retry)
         return 0
 

@@ -247,7 +247,7 @@ class Unpacker:
             self._stack.close()
 
     def _commit(self, result: dict[str, Any]) -> RootfsInfo:
-        from rootless.fsutil import atomic_write  # noqa: PLC0415
+        from rootless.engine.store import replace_file  # noqa: PLC0415
 
         stats = result.get("stats") or {}
         notes: list[str] = []
@@ -265,7 +265,7 @@ class Unpacker:
             notes=tuple(notes),
         )
         os.rename(self.staging, self.final)
-        atomic_write(
+        replace_file(
             self.info_path,
             json.dumps(
                 {
@@ -280,7 +280,6 @@ class Unpacker:
                 },
                 indent=1,
             ).encode(),
-            mode=0o644,
         )
         return info
 

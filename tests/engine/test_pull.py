@@ -441,7 +441,9 @@ def test_store_option_on_the_engine_group_selects_the_store(
     env = engine_env(user_tmp)  # ROOTLESS_STORE points at user_tmp/store
     other = user_tmp / "other-store"
     ref = oci_registry.ref("busybox")
-    res = test_user.rootless_cmd("engine", "--store", str(other), "pull", "-q", "--tls-verify=false", ref, env=env)
+    res = test_user.rootless_cmd(
+        "engine", "--store", str(other), "pull", "-q", "--tls-verify=false", ref, env=env
+    )
     assert res.returncode == 0, res.stderr
     assert (other / "oci/index.json").exists()
     assert not (user_tmp / "store").exists()
