@@ -660,14 +660,27 @@ class Applier:
         self.unpacked.add(name)
 
     def _regular(self, tf: TarReader, m: Entry, name: str) -> None:
+        mode = stat.S_IMODE(m.mode)
+        ids = self._ids(m)
+        # root-owned plain files (most of an image) are created with their final mode and
+        # need no chown; others get chown first, then chmod (chown clears setuid/setgid)
+        simple = (ids is None or ids == (0, 0)) and not mode & 0o7000
         fd = os.open(
-            name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+            name,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            mode if simple else 0o600,
         )
         try:
             if m.size:
                 self.stats.bytes += tf.copy_to(fd)
-            self._own_fd(fd, name, m)
-            os.fchmod(fd, stat.S_IMODE(m.mode))
+            if ids is not None and (not simple or os.fstat(fd).st_gid != 0):
+                # (a setgid parent directory hands its group to new files)
+                try:
+                    os.fchown(fd, *ids)
+                except OSError as exc:
+                    raise self._chown_error(exc, name, ids) from exc
+            if not simple:
+                os.fchmod(fd, mode)
             os.utime(fd, (m.mtime, m.mtime))
         finally:
             os.close(fd)
@@ -785,15 +798,6 @@ class Applier:
             return
         try:
             os.lchown(name, *ids)
-        except OSError as exc:
-            raise self._chown_error(exc, name, ids) from exc
-
-    def _own_fd(self, fd: int, name: str, m: Entry) -> None:
-        ids = self._ids(m)
-        if ids is None:
-            return
-        try:
-            os.fchown(fd, *ids)
         except OSError as exc:
             raise self._chown_error(exc, name, ids) from exc
 

@@ -40,6 +40,7 @@ class FakeState:
     redirect_blobs: bool = True
     cdn_port: int = 0
     port: int = 0
+    scheme: str = "http"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_manifest(self, ref: str, body: bytes, media_type: str) -> str:
@@ -94,7 +95,9 @@ def make_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(raw)
 
         def _challenge(self) -> None:
-            params = f'realm="http://127.0.0.1:{state.port}/token",service="fake-registry"'
+            params = (
+                f'realm="{state.scheme}://127.0.0.1:{state.port}/token",service="fake-registry"'
+            )
             if state.challenge_scope:
                 params += f',scope="{state.challenge_scope}"'
             self._json(
@@ -257,10 +260,48 @@ def make_cdn_handler(state: FakeState) -> type[BaseHTTPRequestHandler]:
     return Cdn
 
 
+def self_signed_cert(directory: str) -> tuple[str, str]:
+    """A throw-away certificate for 127.0.0.1 (cert path, key path), made with openssl."""
+    import subprocess
+
+    cert, key = f"{directory}/cert.pem", f"{directory}/key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
 @contextmanager
-def fake_registry() -> Iterator[FakeState]:
+def fake_registry(tls: tuple[str, str] | None = None) -> Iterator[FakeState]:
+    """The fake registry; with ``tls=(cert, key)`` the main server speaks HTTPS."""
     state = FakeState()
     main = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+    if tls is not None:
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*tls)
+        main.socket = ctx.wrap_socket(main.socket, server_side=True)
+        state.scheme = "https"
     cdn = ThreadingHTTPServer(("127.0.0.1", 0), make_cdn_handler(state))
     state.port = main.server_address[1]
     state.cdn_port = cdn.server_address[1]

@@ -260,3 +260,34 @@ def test_cli_pull_survives_429_truncation_and_cdn_redirect_and_refuses_corruptio
         assert not (blobs / img["layer"][7:]).exists()
         assert list((user_tmp / "second/store/tmp").iterdir()) == []
         assert not (user_tmp / "second/store/rootfs" / img["config"][7:]).exists()
+
+
+def test_tls_registry_untrusted_certificate_is_explained_then_trusted_via_certs_d(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness import require_command
+
+    require_command("openssl", "openssl")
+    from fake_registry import self_signed_cert
+
+    cert, key = self_signed_cert(str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    with fake_registry(tls=(cert, key)) as state:
+        small_image(state)
+        host = f"127.0.0.1:{state.port}"
+        strict = Registry(name=host, host=host, tls_verify=True, allow_http=False)
+        with pytest.raises(RegistryError, match="is not trusted") as err:
+            strict.get_manifest("test/img", "latest", "test/img:latest")
+        assert "certs.d" in (err.value.hint or "")
+        # --tls-verify=false: still HTTPS (tried first), without verification
+        lax = Registry(name=host, host=host, tls_verify=False, allow_http=True)
+        lax.get_manifest("test/img", "latest", "test/img:latest")
+        assert lax.scheme == "https"
+        # the CA in certs.d/<host>/ (as podman reads it) makes the strict client work
+        certs = tmp_path / "cfg/containers/certs.d" / host
+        certs.mkdir(parents=True)
+        (certs / "ca.crt").write_text(Path(cert).read_text())
+        trusted = Registry(name=host, host=host, tls_verify=True, allow_http=False)
+        assert trusted.get_manifest("test/img", "latest", "test/img:latest").digest
+        assert trusted.scheme == "https"
