@@ -25,6 +25,7 @@ the headers and copies file data itself.
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import errno
 import hashlib
@@ -45,6 +46,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 CHUNK = 1024 * 1024
 MAX_NAME = 4096
+#: files up to this size are read into memory and written by writer threads
+SMALL_FILE = 256 * 1024
+#: at most this many writes in flight (bounds the memory held: 64 x 256 KiB)
+MAX_PENDING = 64
 
 
 class LayerError(RootlessError):
@@ -446,6 +451,14 @@ class TarReader:
         self.pad = (512 - self.left % 512) % 512 if self.left else 0
         return info
 
+    def read_data(self) -> bytes:
+        """The current entry's data, in memory (small files)."""
+        data = self.stream.read(self.left)
+        if len(data) != self.left:
+            raise LayerError("layer is truncated: the tar stream ends inside a file")
+        self.left = 0
+        return data
+
     def copy_to(self, fd: int) -> int:
         """Write the current entry's data to ``fd``; the number of bytes."""
         total = 0
@@ -544,6 +557,15 @@ class Applier:
     stats: ApplyStats = field(default_factory=ApplyStats)
     free_space: Callable[[], int] | None = None
     warn: Callable[[str], None] | None = None
+    #: writer threads for small files (0: write everything in the calling thread)
+    parallel_writes: int = 2
+
+    def __post_init__(self) -> None:
+        self.writers: Any = None
+        if self.parallel_writes:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - preloaded
+
+            self.writers = ThreadPoolExecutor(self.parallel_writes, thread_name_prefix="write")
 
     def apply(self, source: LayerSource) -> str:
         """Apply one layer; its diff_id (verified against ``source.diff_id``)."""
@@ -554,6 +576,8 @@ class Applier:
         # directories known to be real directories in this layer (saves a stat per entry),
         # and those this layer created (nothing lower can exist inside them)
         self.known_dirs: set[str] = set()
+        self.pending: dict[str, Any] = {}  # path -> Future of its write
+        self.queue: collections.deque[tuple[str, Any]] = collections.deque()
         self.fresh: set[str] = set()
         self.ancestors: set[str] = set()  # parents of this layer's entries
         with os.scandir(".") as it:
@@ -561,11 +585,14 @@ class Applier:
                 self.fresh.add(".")
         tar = TarReader(reader)
         try:
-            while True:
-                member = tar.next()
-                if member is None:
-                    break
-                self._member(tar, member)
+            try:
+                while True:
+                    member = tar.next()
+                    if member is None:
+                        break
+                    self._member(tar, member)
+            finally:
+                self._flush()
         except (EOFError, zlib.error) as exc:
             raise LayerError(f"layer {source.digest} is corrupt or truncated: {exc}") from exc
         except OSError as exc:
@@ -592,7 +619,10 @@ class Applier:
         self.stats.entries += 1
         name = clean_name(m.name)
         parent, _, base = name.rpartition("/")
+        if name in self.pending:
+            self._flush()  # the same path again: let the earlier write land first
         if base.startswith(".wh."):
+            self._flush()  # whiteouts look at what is on disk
             self._whiteout(parent, base)
             return
         if name != ".":
@@ -638,13 +668,13 @@ class Applier:
             return
         if m.isreg():
             self._regular(tf, m, name)
-            self._xattrs(name, m)
             self.unpacked.add(name)
             return
         if m.issym():
             os.symlink(m.linkname, name)
             self._own(name, m)
         elif target_link is not None:
+            self._flush()  # the target may still be in a writer's hands
             self._hardlink(name, target_link)
             self.unpacked.add(name)
             return  # a hardlink shares the target's inode: no metadata of its own
@@ -662,6 +692,72 @@ class Applier:
     def _regular(self, tf: TarReader, m: Entry, name: str) -> None:
         mode = stat.S_IMODE(m.mode)
         ids = self._ids(m)
+        if m.size <= SMALL_FILE and self.writers is not None:
+            # small files are written by a writer thread while this one parses on: file
+            # creation is latency-bound (journal, page allocation), not CPU-bound
+            data = tf.read_data() if m.size else b""
+            self.stats.bytes += len(data)
+            if len(self.queue) >= MAX_PENDING:
+                self._wait_oldest()
+            fut = self.writers.submit(self._write_small, name, data, mode, ids, m)
+            self.pending[name] = fut
+            self.queue.append((name, fut))
+            return
+        self._write_file(tf, m, name, mode, ids)
+        self._xattrs(name, m)
+
+    def _write_small(
+        self, name: str, data: bytes, mode: int, ids: tuple[int, int] | None, m: Entry
+    ) -> None:
+        simple = (ids is None or ids == (0, 0)) and not mode & 0o7000
+        fd = os.open(
+            name,
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+            mode if simple else 0o600,
+        )
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            self._finish_fd(fd, name, mode=mode, ids=ids, simple=simple, mtime=m.mtime)
+        finally:
+            os.close(fd)
+        self._xattrs(name, m)
+
+    def _wait_oldest(self) -> None:
+        name, fut = self.queue.popleft()
+        fut.result()
+        if self.pending.get(name) is fut:
+            del self.pending[name]
+
+    def _flush(self) -> None:
+        """Wait for every pending write (re-raising the first failure)."""
+        while self.queue:
+            self._wait_oldest()
+
+    def _finish_fd(
+        self,
+        fd: int,
+        name: str,
+        *,
+        mode: int,
+        ids: tuple[int, int] | None,
+        simple: bool,
+        mtime: float,
+    ) -> None:
+        if ids is not None and (not simple or os.fstat(fd).st_gid != 0):
+            # (a setgid parent directory hands its group to new files)
+            try:
+                os.fchown(fd, *ids)
+            except OSError as exc:
+                raise self._chown_error(exc, name, ids) from exc
+        if not simple:
+            os.fchmod(fd, mode)
+        os.utime(fd, (mtime, mtime))
+
+    def _write_file(
+        self, tf: TarReader, m: Entry, name: str, mode: int, ids: tuple[int, int] | None
+    ) -> None:
         # root-owned plain files (most of an image) are created with their final mode and
         # need no chown; others get chown first, then chmod (chown clears setuid/setgid)
         simple = (ids is None or ids == (0, 0)) and not mode & 0o7000
@@ -673,15 +769,7 @@ class Applier:
         try:
             if m.size:
                 self.stats.bytes += tf.copy_to(fd)
-            if ids is not None and (not simple or os.fstat(fd).st_gid != 0):
-                # (a setgid parent directory hands its group to new files)
-                try:
-                    os.fchown(fd, *ids)
-                except OSError as exc:
-                    raise self._chown_error(exc, name, ids) from exc
-            if not simple:
-                os.fchmod(fd, mode)
-            os.utime(fd, (m.mtime, m.mtime))
+            self._finish_fd(fd, name, mode=mode, ids=ids, simple=simple, mtime=m.mtime)
         finally:
             os.close(fd)
 
@@ -705,6 +793,8 @@ class Applier:
             cur = f"{cur}/{comp}" if cur else comp
             if cur in self.known_dirs:
                 continue
+            if cur in self.pending:
+                self._flush()
             st = _lstat(cur)
             if st is None:
                 os.mkdir(cur, 0o755)

@@ -47,6 +47,7 @@ class UnpackResult:
 
 def _preload(kinds: frozenset[str] = frozenset({"gzip", "zstd"})) -> None:
     """Import everything the chrooted child needs (nothing can be imported after chroot)."""
+    import concurrent.futures.thread  # noqa: F401, PLC0415
     import encodings.ascii  # noqa: PLC0415
     import encodings.latin_1  # noqa: PLC0415
     import encodings.utf_8  # noqa: F401, PLC0415
