@@ -25,6 +25,7 @@ APT_PACKAGES=(
     zstd              # zstd layers in the sample images
     podman runc       # the anchor the benchmarks compare against
     skopeo umoci      # independent readers of the OCI layouts we write
+    openssl           # a throw-away certificate for the TLS registry test
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
