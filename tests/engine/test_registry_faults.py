@@ -291,3 +291,56 @@ def test_tls_registry_untrusted_certificate_is_explained_then_trusted_via_certs_
         trusted = Registry(name=host, host=host, tls_verify=True, allow_http=False)
         assert trusted.get_manifest("test/img", "latest", "test/img:latest").digest
         assert trusted.scheme == "https"
+
+
+@pytest.mark.userns
+def test_cli_pull_of_an_uncompressed_layer(test_user: TestUser, user_tmp: Path) -> None:
+    with fake_registry() as state:
+        tar = LayerBuilder().dir("etc").file("etc/plain", b"not compressed\n", uid=65534).tarball()
+        layer = state.add_blob(tar)
+        config = json.dumps(
+            {
+                "os": "linux",
+                "architecture": "amd64",
+                "rootfs": {"type": "layers", "diff_ids": [sha(tar)]},
+            }
+        ).encode()
+        cfg = state.add_blob(config)
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": cfg,
+                    "size": len(config),
+                },
+                "layers": [
+                    {
+                        "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                        "digest": layer,
+                        "size": len(tar),
+                    }
+                ],
+            }
+        ).encode()
+        state.add_manifest("plain", manifest, OCI_MANIFEST)
+        env = engine_env(user_tmp)
+        res = test_user.rootless_cmd(
+            "engine",
+            "pull",
+            "--tls-verify=false",
+            f"127.0.0.1:{state.port}/test/img:plain",
+            env=env,
+        )
+        assert res.returncode == 0, res.stderr
+        path = user_tmp / "store/rootfs" / cfg[7:] / "etc/plain"
+        assert path.read_bytes() == b"not compressed\n"
+        start = int(
+            next(
+                ln
+                for ln in Path("/etc/subuid").read_text().splitlines()
+                if ln.startswith(test_user.name + ":")
+            ).split(":")[1]
+        )
+        assert path.stat().st_uid == start + 65533

@@ -157,3 +157,25 @@ def test_truncated_data_is_refused() -> None:
 
     with pytest.raises(LayerError, match="truncated"):
         reader.next()
+
+
+def test_multi_member_gzip_and_zstd_frames_decompress_whole(tmp_path: Path) -> None:
+    import gzip
+
+    from rootless.engine.layers import LayerSource, sniff_bytes
+
+    tar = _build(tarfile.PAX_FORMAT)
+    half = len(tar) // 2
+    estargz_like = gzip.compress(tar[:half]) + gzip.compress(tar[half:]) + b"\0" * 64
+    import zstandard  # a test dependency (pyproject's test extra)
+
+    frames = b"".join(
+        zstandard.ZstdCompressor().compress(tar[i : i + 1000]) for i in range(0, len(tar), 1000)
+    )
+    for blob, kind in ((estargz_like, "gzip"), (frames, "zstd"), (tar, "tar")):
+        assert sniff_bytes(blob[:4]) == kind
+        path = tmp_path / kind
+        path.write_bytes(blob)
+        with open(path, "rb", buffering=0) as fh:
+            out = LayerSource(fh, kind, "", "x").stream().read()
+        assert out == tar, kind
