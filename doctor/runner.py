@@ -1,0 +1,196 @@
+"""Run checks concurrently, each with a timeout; a crash or a hang becomes a finding.
+
+Each check runs in its own daemon thread as soon as its dependencies are done. A check that
+raises becomes an ``error`` finding (the traceback is kept in its details), one that
+outlives its timeout is reported as ``error`` and left behind (daemon threads never block
+the exit), and a check whose ``requires`` are not ok/warn is ``skip``ped with the reason.
+Findings come back in registry order whatever order they finished in.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+from .host import Host, HostFileError, StrictHostError
+from .model import Finding, Outcome, Status
+from .registry import CheckSpec
+
+T = TypeVar("T")
+
+_GOOD = (Status.OK, Status.WARN)
+
+
+class Facts:
+    """Per-run memo of expensive host facts shared by several checks (thread-safe).
+
+    ``facts.get(fn)`` computes ``fn(host)`` once per run; a fact that raises is not cached.
+    """
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self._lock = threading.Lock()
+        self._locks: dict[object, threading.Lock] = {}
+        self._memo: dict[object, object] = {}
+
+    def get(self, fn: Callable[[Host], T]) -> T:
+        with self._lock:
+            lock = self._locks.setdefault(fn, threading.Lock())
+        with lock:
+            if fn not in self._memo:
+                self._memo[fn] = fn(self.host)
+            return self._memo[fn]  # type: ignore[return-value]
+
+
+@dataclass
+class Context:
+    """What a check gets: the host, options, shared facts and its dependencies' findings."""
+
+    host: Host
+    facts: Facts
+    probes: bool = True
+    results: Mapping[str, Finding] = field(default_factory=dict)
+
+    def fact(self, fn: Callable[[Host], T]) -> T:
+        return self.facts.get(fn)
+
+    def result(self, check_id: str) -> Finding | None:
+        return self.results.get(check_id)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    findings: list[Finding]
+    facts: Facts
+
+
+def _crash(spec: CheckSpec, exc: BaseException, duration: float) -> Finding:
+    if isinstance(exc, HostFileError):
+        return Finding(
+            spec.id,
+            spec.title,
+            Status.ERROR,
+            f"cannot judge this: {exc}",
+            why=spec.why,
+            duration=duration,
+        )
+    tb = "".join(traceback.format_exception(exc)).rstrip().splitlines()
+    return Finding(
+        spec.id,
+        spec.title,
+        Status.ERROR,
+        f"the check crashed: {type(exc).__name__}: {exc}",
+        details=("this is a bug in rootless doctor; please report it with the details below", *tb),
+        why=spec.why,
+        duration=duration,
+    )
+
+
+def run(
+    host: Host,
+    specs: Sequence[CheckSpec],
+    *,
+    probes: bool = True,
+    facts: Facts | None = None,
+    timeout_scale: float = 1.0,
+) -> RunResult:
+    """Run ``specs`` against ``host``; every spec yields exactly one finding."""
+    facts = facts or Facts(host)
+    selected = {s.id for s in specs}
+    done: dict[str, Finding] = {}
+    started: dict[str, float] = {}
+    events = {s.id: threading.Event() for s in specs}
+    cond = threading.Condition()
+    strict_errors: list[StrictHostError] = []
+
+    def finish(spec: CheckSpec, finding: Finding) -> None:
+        with cond:
+            if spec.id in done:  # already reported as timed out
+                return
+            done[spec.id] = finding
+            events[spec.id].set()
+            cond.notify_all()
+
+    def worker(spec: CheckSpec) -> None:
+        deps = [d for d in (*spec.requires, *spec.after) if d in selected]
+        for dep in deps:
+            events[dep].wait()
+        with cond:
+            snapshot = dict(done)
+        blocked = [d for d in spec.requires if d in snapshot and snapshot[d].status not in _GOOD]
+        if blocked:
+            reasons = ", ".join(f"{d} ({snapshot[d].status.value})" for d in blocked)
+            finish(
+                spec,
+                Finding(
+                    spec.id, spec.title, Status.SKIP, f"skipped: needs {reasons}", why=spec.why
+                ),
+            )
+            return
+        if spec.probe and not probes:
+            finish(
+                spec,
+                Finding(
+                    spec.id,
+                    spec.title,
+                    Status.SKIP,
+                    "skipped: probes disabled (--no-probe)",
+                    why=spec.why,
+                ),
+            )
+            return
+        ctx = Context(host=host, facts=facts, probes=probes, results=snapshot)
+        t0 = time.monotonic()
+        with cond:
+            started[spec.id] = t0
+            cond.notify_all()
+        try:
+            outcome: Outcome = spec.func(ctx)
+            finding = Finding.from_outcome(spec.id, spec.title, outcome, time.monotonic() - t0)
+            if not finding.why:
+                finding = replace(finding, why=spec.why)
+            if not finding.links and spec.links:
+                finding = replace(finding, links=spec.links)
+        except StrictHostError as exc:
+            with cond:
+                strict_errors.append(exc)
+            finding = _crash(spec, exc, time.monotonic() - t0)
+        except Exception as exc:
+            finding = _crash(spec, exc, time.monotonic() - t0)
+        finish(spec, finding)
+
+    threads = [
+        threading.Thread(target=worker, args=(s,), name=f"doctor:{s.id}", daemon=True)
+        for s in specs
+    ]
+    for t in threads:
+        t.start()
+    with cond:
+        while len(done) < len(specs):
+            now = time.monotonic()
+            deadline: float | None = None
+            for spec in specs:
+                if spec.id in done or spec.id not in started:
+                    continue
+                limit = started[spec.id] + spec.timeout * timeout_scale
+                if now >= limit:
+                    done[spec.id] = Finding(
+                        spec.id,
+                        spec.title,
+                        Status.ERROR,
+                        f"the check did not finish within {spec.timeout * timeout_scale:g}s",
+                        why=spec.why,
+                        duration=now - started[spec.id],
+                    )
+                    events[spec.id].set()
+                else:
+                    deadline = limit if deadline is None else min(deadline, limit)
+            if len(done) < len(specs):
+                cond.wait(timeout=None if deadline is None else max(0.0, deadline - now) + 0.001)
+    if strict_errors:
+        raise strict_errors[0]
+    return RunResult([done[s.id] for s in specs], facts)
