@@ -421,7 +421,8 @@ def unshare_error(err: int, text: str) -> MappingError:
 # --------------------------------------------------------------------------------------
 # The same, for callers that may have threads: a subprocess does the unshare.
 
-# Runs in a fresh interpreter (python -I): unshare, report, wait for the maps, exec argv.
+# Runs in a fresh interpreter (python -I -S: stdlib only, no site start-up cost): unshare,
+# report, wait for the maps, exec argv.
 _SPAWN_STUB = r"""
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -454,12 +455,12 @@ def spawn_in_userns(
 ) -> SpawnResult:
     """Run ``argv`` as root in a new user namespace mapped per ``plan``; thread-safe.
 
-    The command runs in a fresh ``python -I`` stub that unshares and execs it, so this works
+    The command runs in a fresh ``python -I -S`` stub that unshares and execs it, so this works
     from the doctor's worker threads. Raises :class:`MappingError` like :func:`fork_in_userns`.
     The command's stdin is closed.
     """
     proc = subprocess.Popen(
-        [sys.executable, "-I", "-c", _SPAWN_STUB, str(CLONE_NEWUSER | flags), *argv],
+        [sys.executable, "-I", "-S", "-c", _SPAWN_STUB, str(CLONE_NEWUSER | flags), *argv],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
