@@ -21,6 +21,11 @@ from rootless.exitcodes import ExitCode
 #: name -> (module, attribute, one-line help). The attribute is either a ``typer.Typer``
 #: (a command group such as ``engine``) or a function (a single command such as ``doctor``).
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
+    "doctor": (
+        "rootless.doctor.cli",
+        "doctor",
+        "Check this host for rootless Podman and write the fixes.",
+    ),
     "migrate": (
         "rootless.migrate.cli",
         "migrate",
