@@ -16,6 +16,21 @@ from harness import (
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen",
+        action="store_true",
+        default=False,
+        help="rewrite golden files (e.g. tests/doctor/hosts/*/expected.json) instead of comparing",
+    )
+
+
+@pytest.fixture
+def regen(request: pytest.FixtureRequest) -> bool:
+    """True when the run was asked to rewrite golden files (--regen)."""
+    return bool(request.config.getoption("--regen"))
+
+
 def _check_runnable(user: TestUser) -> None:
     res = user.run([user.rootless, "--version"], timeout=60)
     require(

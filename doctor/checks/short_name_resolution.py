@@ -107,9 +107,10 @@ def check_short_name_resolution(ctx: Context) -> Outcome:
         )
     )
     if not reg.search:
+        which = f"only the {len(reg.aliases)} names with an alias resolve" if reg.aliases else "no name has an alias"
         a.warn(
-            f"no unqualified-search registries: only the {len(reg.aliases)} names with an alias resolve; "
-            'other short names fail (short-name "X" did not resolve to an alias ...)',
+            f"no unqualified-search registries: {which}; other short names fail "
+            '(short-name "X" did not resolve to an alias and no unqualified-search registries are defined)',
             remedy,
         )
     elif len(reg.search) > 1 and reg.mode == "enforcing":

@@ -113,5 +113,4 @@ def check_user_namespaces(ctx: Context) -> Outcome:
 def note_el7() -> FixStep:
     return note(
         "CentOS/RHEL 7 reached end of life on 2024-06-30 and ships only Podman 1.x: plan the move to a supported release",
-        effect="reboot",
     )
