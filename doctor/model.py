@@ -109,6 +109,7 @@ class Fix:
                     steps.append(step)
             if fix.note and fix.note not in notes:
                 notes.append(fix.note)
+        steps.sort(key=lambda s: s.part != "root")  # stable: root steps first, then the user's
         merged = Fix(tuple(steps), " ".join(notes))
         return merged if merged else None
 

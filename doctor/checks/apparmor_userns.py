@@ -17,8 +17,8 @@ from rootless.doctor.runner import Context
 KNOB = "kernel.apparmor_restrict_unprivileged_userns"
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._+/-]+$")
 _HEADER = re.compile(
-    r"""^\s*(?:profile\s+(?P<name>[^\s{]+)(?:\s+(?P<attach>"[^"]+"|[^\s{]+))?|(?P<bare>"/[^"]+"|/[^\s{]*))"""
-    r"""\s*(?:flags\s*=\s*\((?P<flags>[^)]*)\))?\s*\{"""
+    r"""^\s*(?:profile\s+(?P<name>[^\s{]+)(?:\s+(?P<attach>"[^"]+"|[/@]\S*))?|(?P<bare>"/[^"]+"|/\S*))"""
+    r"""\s*(?:flags\s*=\s*\((?P<flags>[^)]*)\))?\s*\{\s*$"""
 )
 
 

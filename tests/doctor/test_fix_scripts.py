@@ -19,7 +19,21 @@ from rootless.doctor.fixes import render_fix_script
 from rootless.doctor.snapshot import SnapshotHost
 
 #: busybox applets an Alpine fix script may call (the rest are shell built-ins)
-APPLETS = ("awk", "grep", "cmp", "mv", "chmod", "cp", "mkdir", "dirname", "rm", "cat", "id", "tr", "sh")
+APPLETS = (
+    "awk",
+    "grep",
+    "cmp",
+    "mv",
+    "chmod",
+    "cp",
+    "mkdir",
+    "dirname",
+    "rm",
+    "cat",
+    "id",
+    "tr",
+    "sh",
+)
 
 
 def tree_state(root: Path) -> dict[str, tuple[str, int, bytes]]:
@@ -48,8 +62,14 @@ def busybox_path(tmp_path: Path) -> str:
 
 
 def run_script(script: Path, root: Path, *, shell: list[str], path: str | None = None) -> str:
-    env = {"ROOTLESS_FIX_ROOT": str(root), "PATH": path or os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
-    res = subprocess.run([*shell, str(script), "all"], env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        "ROOTLESS_FIX_ROOT": str(root),
+        "PATH": path or os.environ.get("PATH", "/usr/bin:/bin"),
+        "LC_ALL": "C",
+    }
+    res = subprocess.run(
+        [*shell, str(script), "all"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     return res.stdout
 
@@ -105,7 +125,11 @@ def test_overlapping_range_is_replaced_by_a_free_one(tmp_path: Path) -> None:
     lines = (root / "etc/subuid").read_text().splitlines()
     # alice's two lines (by name and by uid) are gone; bob's stays; the new range avoids bob's
     assert lines == ["# written by hand", "bob:60000:65536", "alice:165536:65536"]
-    assert (root / "etc/subuid.rootless-orig").read_text().startswith("# written by hand\nalice:1000:65536")
+    assert (
+        (root / "etc/subuid.rootless-orig")
+        .read_text()
+        .startswith("# written by hand\nalice:1000:65536")
+    )
     finding = next(f for f in diagnose(after, ["subid-ranges"]).findings if f.id == "subid-ranges")
     assert finding.status.value == "ok", finding
 
@@ -119,27 +143,42 @@ def test_malformed_lines_are_commented_out(tmp_path: Path) -> None:
     assert finding.status.value != "fail" or "rejects the whole file" not in finding.summary
 
 
-def test_centos7_after_the_script_is_configured_but_waits_for_sysctl_and_reboot(tmp_path: Path) -> None:
+def test_centos7_after_the_script_is_configured_but_waits_for_sysctl_and_reboot(
+    tmp_path: Path,
+) -> None:
     """The script writes the drop-in and the grub default; live state still needs `sysctl -p`
     (skipped under ROOTLESS_FIX_ROOT) and a reboot - the doctor says exactly that."""
     after, root = _fixed(tmp_path, "centos7-userns-off")
-    assert "user.max_user_namespaces = 28633\n" in (root / "etc/sysctl.d/99-rootless.conf").read_text()
-    assert 'GRUB_CMDLINE_LINUX="crashkernel=auto rd.lvm.lv=centos/root rd.lvm.lv=centos/swap rhgb quiet user_namespace.enable=1"' in (
-        root / "etc/default/grub"
-    ).read_text()
-    finding = next(f for f in diagnose(after, ["user-namespaces"]).findings if f.id == "user-namespaces")
+    assert (
+        "user.max_user_namespaces = 28633\n" in (root / "etc/sysctl.d/99-rootless.conf").read_text()
+    )
+    assert (
+        'GRUB_CMDLINE_LINUX="crashkernel=auto rd.lvm.lv=centos/root rd.lvm.lv=centos/swap rhgb quiet user_namespace.enable=1"'
+        in (root / "etc/default/grub").read_text()
+    )
+    finding = next(
+        f for f in diagnose(after, ["user-namespaces"]).findings if f.id == "user-namespaces"
+    )
     assert finding.status.value == "fail"
     text = "\n".join(finding.details)
-    assert "although /etc/sysctl.d/99-rootless.conf:1 sets 28633: the setting was never applied" in text
+    assert (
+        "although /etc/sysctl.d/99-rootless.conf:1 sets 28633: the setting was never applied"
+        in text
+    )
     assert "reboot pending" in text
 
 
 def test_ubuntu_profile_allows_the_real_podman_path(tmp_path: Path) -> None:
     after, root = _fixed(tmp_path, "ubuntu2404-apparmor-local-podman")
     profile = (root / "etc/apparmor.d/rootless-usr.local.bin.podman").read_text()
-    assert "profile rootless-usr.local.bin.podman /usr/local/bin/podman flags=(unconfined) {" in profile
+    assert (
+        "profile rootless-usr.local.bin.podman /usr/local/bin/podman flags=(unconfined) {"
+        in profile
+    )
     assert "  userns,\n" in profile
-    finding = next(f for f in diagnose(after, ["apparmor-userns"]).findings if f.id == "apparmor-userns")
+    finding = next(
+        f for f in diagnose(after, ["apparmor-userns"]).findings if f.id == "apparmor-userns"
+    )
     assert finding.status.value == "ok", finding
 
 
@@ -147,7 +186,11 @@ def test_alpine_script_uses_openrc_vocabulary(tmp_path: Path) -> None:
     after, root = _fixed(tmp_path, "alpine-openrc")
     assert "tun\n" in (root / "etc/modules").read_text()
     assert 'rc_cgroup_mode="unified"\n' in (root / "etc/rc.conf").read_text()
-    assert (root / "etc/local.d/rootless-shared-root.start").read_text().endswith("mount --make-rshared /\n")
+    assert (
+        (root / "etc/local.d/rootless-shared-root.start")
+        .read_text()
+        .endswith("mount --make-rshared /\n")
+    )
     assert os.access(root / "etc/local.d/rootless-runtime-dir-1000.start", os.X_OK)
     assert (root / "home/alice/.profile").read_text() == "export XDG_RUNTIME_DIR=/run/user/1000\n"
 
@@ -163,7 +206,17 @@ def test_hostile_values_stay_data(tmp_path: Path) -> None:
         "t",
         Status.FAIL,
         "s",
-        fix=Fix((FixStep("subids", "s", "root", "now", {"user": evil, "uid": 1000, "start": 100000, "count": 65536}),)),
+        fix=Fix(
+            (
+                FixStep(
+                    "subids",
+                    "s",
+                    "root",
+                    "now",
+                    {"user": evil, "uid": 1000, "start": 100000, "count": 65536},
+                ),
+            )
+        ),
     )
     script = tmp_path / "fix.sh"
     script.write_text(render_fix_script([finding], host))

@@ -35,7 +35,10 @@ def test_snapshot_findings_only_use_declared_templates(name: str) -> None:
     doc = snapshot_document(SnapshotHost(HOSTS / name))
     for finding in doc["findings"]:
         for step in (finding["fix"] or {}).get("steps", []):
-            assert step["template"] in REGISTRY[finding["id"]].templates, (finding["id"], step["template"])
+            assert step["template"] in REGISTRY[finding["id"]].templates, (
+                finding["id"],
+                step["template"],
+            )
 
 
 @pytest.mark.parametrize("name", SNAPSHOTS)
@@ -57,7 +60,12 @@ EXPECTED_PROBLEMS = {
     "fedora40-filecaps": {},
     "arch-empty-subuid": {"subid-ranges": "fail"},
     "opensuse-nfs-home": {"storage-filesystem": "fail", "home-dir": "warn"},
-    "alpine-openrc": {"tun-device": "fail", "shared-root-mount": "warn", "runtime-dir": "warn", "cgroup-v2": "warn"},
+    "alpine-openrc": {
+        "tun-device": "fail",
+        "shared-root-mount": "warn",
+        "runtime-dir": "warn",
+        "cgroup-v2": "warn",
+    },
     "subuid-overlap-own-uid": {"subid-ranges": "fail", "userns-mapping": "fail"},
     "subuid-malformed": {"subid-ranges": "fail"},
     "debian12-root-checks-alice": {"docker-group": "warn", "docker-socket": "warn"},
