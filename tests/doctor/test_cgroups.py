@@ -53,7 +53,7 @@ def podman(version: str) -> dict:
     ],
 )
 def test_cgroup_v2(
-    tmp_path: Path, base: str, config: dict, status: str, expected: str, templates: list
+    tmp_path: Path, *, base: str, config: dict, status: str, expected: str, templates: list
 ) -> None:
     finding = check_case(tmp_path, "cgroup-v2", base=base, config=config)
     assert finding.status.value == status

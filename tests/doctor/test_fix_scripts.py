@@ -98,7 +98,8 @@ def test_fix_script_edits_are_idempotent(name: str, tmp_path: Path) -> None:
     second_out = run_script(script, root, shell=shell, path=path)
     twice = tree_state(root)
     assert twice == once, "the second run changed the tree"
-    assert "updated:" not in second_out and "appended to" not in second_out
+    assert "updated:" not in second_out
+    assert "appended to" not in second_out
     if "updated:" in first_out or "appended to" in first_out:
         assert once != before
 
@@ -183,7 +184,7 @@ def test_ubuntu_profile_allows_the_real_podman_path(tmp_path: Path) -> None:
 
 
 def test_alpine_script_uses_openrc_vocabulary(tmp_path: Path) -> None:
-    after, root = _fixed(tmp_path, "alpine-openrc")
+    _after, root = _fixed(tmp_path, "alpine-openrc")
     assert "tun\n" in (root / "etc/modules").read_text()
     assert 'rc_cgroup_mode="unified"\n' in (root / "etc/rc.conf").read_text()
     assert (

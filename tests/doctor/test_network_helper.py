@@ -70,7 +70,7 @@ def podman(version: str) -> dict:
     ],
 )
 def test_network_helper(
-    tmp_path: Path, base: str, files: dict, config: dict, status: str, expected: str
+    tmp_path: Path, *, base: str, files: dict, config: dict, status: str, expected: str
 ) -> None:
     finding = check_case(tmp_path, "network-helper", base=base, files=files, config=config)
     assert finding.status.value == status

@@ -77,7 +77,7 @@ HYBRID = (HOSTS / "alpine-openrc/root/proc/self/mountinfo").read_text()
     ],
 )
 def test_oci_runtime(
-    tmp_path: Path, base: str, files: dict, status: str, expected: str, templates: list
+    tmp_path: Path, *, base: str, files: dict, status: str, expected: str, templates: list
 ) -> None:
     finding = check_case(tmp_path, "oci-runtime", base=base, files=files)
     assert finding.status.value == status

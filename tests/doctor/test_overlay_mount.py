@@ -64,7 +64,7 @@ ERR = (
     ],
 )
 def test_overlay_mount(
-    tmp_path: Path, files: dict, config: dict, probes: bool, status: str, expected: str
+    tmp_path: Path, *, files: dict, config: dict, probes: bool, status: str, expected: str
 ) -> None:
     finding = check_case(tmp_path, "overlay-mount", files=files, config=config, probes=probes)
     assert finding.status.value == status

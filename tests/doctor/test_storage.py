@@ -68,7 +68,7 @@ MOUNTS = (HOSTS / "rhel9-ok/root/proc/self/mountinfo").read_text()
     ],
 )
 def test_storage_driver(
-    tmp_path: Path, files: dict, config: dict, status: str, expected: str, templates: list
+    tmp_path: Path, *, files: dict, config: dict, status: str, expected: str, templates: list
 ) -> None:
     finding = check_case(tmp_path, "storage-driver", files=files, config=config)
     assert finding.status.value == status

@@ -116,7 +116,7 @@ def helpers(uid_entry: dict, gid_entry: dict | None = None) -> dict:
     ],
 )
 def test_uidmap_helpers(
-    tmp_path: Path, base: str, files: dict, config: dict, status: str, expected: str
+    tmp_path: Path, *, base: str, files: dict, config: dict, status: str, expected: str
 ) -> None:
     finding = check_case(tmp_path, "uidmap-helpers", base=base, files=files, config=config)
     assert finding.status.value == status

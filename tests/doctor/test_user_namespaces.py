@@ -102,7 +102,7 @@ EL7_CMDLINE = (
     ],
 )
 def test_user_namespaces(
-    tmp_path: Path, base: str, files: dict, status: str, expected: str, templates: list
+    tmp_path: Path, *, base: str, files: dict, status: str, expected: str, templates: list
 ) -> None:
     finding = check_case(tmp_path, "user-namespaces", base=base, files=files)
     assert finding.status.value == status

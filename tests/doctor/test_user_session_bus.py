@@ -39,7 +39,7 @@ from doctor_helpers import check_case, fix_templates
     ],
 )
 def test_user_session_bus(
-    tmp_path: Path, base: str, files: dict, config: dict, status: str, expected: str
+    tmp_path: Path, *, base: str, files: dict, config: dict, status: str, expected: str
 ) -> None:
     finding = check_case(tmp_path, "user-session-bus", base=base, files=files, config=config)
     assert finding.status.value == status

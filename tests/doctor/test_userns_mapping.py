@@ -68,7 +68,7 @@ HELPER_ERROR = "newuidmap failed: newuidmap: write to uid_map failed: Operation 
     ],
 )
 def test_userns_mapping(
-    tmp_path: Path, base: str, config: dict, probes: bool, status: str, expected: str
+    tmp_path: Path, *, base: str, config: dict, probes: bool, status: str, expected: str
 ) -> None:
     finding = check_case(tmp_path, "userns-mapping", base=base, config=config, probes=probes)
     assert finding.status.value == status
