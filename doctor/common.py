@@ -94,6 +94,10 @@ def assess_sysctl(
     if live is None:
         return None
     config = ctx.fact(sysctl_config)
+    for error in config.errors:
+        a.warn(
+            f"cannot read the sysctl configuration, so the value at the next boot is unknown: {error}"
+        )
     eff = config.effective(key)
     bad_in_etc = sorted(
         {

@@ -354,9 +354,18 @@ BOOT_CONFIGS = (
 )
 
 
-def boot_config_args(host: Host) -> dict[str, tuple[str, ...]]:
+@dataclass(frozen=True)
+class BootConfig:
+    #: kernel arguments for the next boot, per boot-loader file that exists
+    args: Mapping[str, tuple[str, ...]]
+    #: boot-loader files that exist but cannot be read
+    errors: tuple[str, ...] = ()
+
+
+def boot_config(host: Host) -> BootConfig:
     """Kernel arguments configured for the next boot, per boot-loader file that exists."""
     out: dict[str, tuple[str, ...]] = {}
+    errors: list[str] = []
     paths = list(BOOT_CONFIGS)
     paths += [
         f"/boot/loader/entries/{n}"
@@ -367,7 +376,8 @@ def boot_config_args(host: Host) -> dict[str, tuple[str, ...]]:
     for path in paths:
         try:
             text = host.read_text(path)
-        except HostFileError:
+        except HostFileError as exc:
+            errors.append(str(exc))
             continue
         if text is None:
             continue
@@ -399,7 +409,7 @@ def boot_config_args(host: Host) -> dict[str, tuple[str, ...]]:
         else:
             args = tuple(text.split())
         out[path] = args
-    return out
+    return BootConfig(out, tuple(errors))
 
 
 # --------------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ class HostFileError(Exception):
     """A host file exists but cannot be used (unreadable, binary, huge, not UTF-8)."""
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        # reasons read as a predicate: "/etc/subuid is not readable (permission denied)"
+        super().__init__(f"{path} {reason}")
         self.path = path
         self.reason = reason
 

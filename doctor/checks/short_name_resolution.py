@@ -107,7 +107,11 @@ def check_short_name_resolution(ctx: Context) -> Outcome:
         )
     )
     if not reg.search:
-        which = f"only the {len(reg.aliases)} names with an alias resolve" if reg.aliases else "no name has an alias"
+        which = (
+            f"only the {len(reg.aliases)} names with an alias resolve"
+            if reg.aliases
+            else "no name has an alias"
+        )
         a.warn(
             f"no unqualified-search registries: {which}; other short names fail "
             '(short-name "X" did not resolve to an alias and no unqualified-search registries are defined)',

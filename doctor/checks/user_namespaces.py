@@ -4,7 +4,7 @@ the next boot (live sysctls vs /etc/sysctl.d, kernel arguments vs the boot loade
 from __future__ import annotations
 
 from rootless.doctor.common import assess_sysctl, fix, note, step
-from rootless.doctor.facts import boot_config_args, distro_info, is_el7, kernel_cmdline
+from rootless.doctor.facts import boot_config, distro_info, is_el7, kernel_cmdline
 from rootless.doctor.model import Assessment, FixStep, Outcome
 from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
@@ -64,7 +64,10 @@ def check_user_namespaces(ctx: Context) -> Outcome:
     distro = ctx.fact(distro_info)
     if is_el7(host, distro):
         cmdline = kernel_cmdline(host)
-        configured = [path for path, args in ctx.fact(boot_config_args).items() if EL7_ARG in args]
+        boot = ctx.fact(boot_config)
+        configured = [path for path, args in boot.args.items() if EL7_ARG in args]
+        for error in boot.errors:
+            a.warn(f"cannot read the boot loader configuration: {error}")
         a.data["el7_kernel_arg_live"] = EL7_ARG in cmdline
         a.data["el7_kernel_arg_configured"] = configured
         if EL7_ARG in cmdline:
