@@ -26,6 +26,7 @@ APT_PACKAGES=(
     podman runc       # the anchor the benchmarks compare against
     skopeo umoci      # independent readers of the OCI layouts we write
     openssl           # a throw-away certificate for the TLS registry test
+    libcap2-bin       # setcap: the doctor's file-capability tests give a helper real file caps
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

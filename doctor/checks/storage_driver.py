@@ -73,4 +73,7 @@ def check_storage_driver(ctx: Context) -> Outcome:
         a.ok(f"podman's storage uses overlay ({how})")
     else:
         a.ok(f"podman's storage uses {driver}")
-    return a.outcome(f"podman's storage uses {driver or 'the default driver'}")
+    summary = (
+        f"podman's storage uses {driver}" if driver else "podman's storage is not initialised yet"
+    )
+    return a.outcome(summary)

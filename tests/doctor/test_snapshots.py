@@ -30,6 +30,25 @@ def test_snapshot_matches_golden(name: str, regen: bool) -> None:
 
 
 @pytest.mark.parametrize("name", SNAPSHOTS)
+def test_snapshot_text_report_matches_golden(name: str, regen: bool) -> None:
+    """The human report as a user sees it (NO_COLOR), for review alongside the JSON."""
+    import io
+
+    from rootless.doctor import diagnose
+    from rootless.doctor.report import render_text
+
+    host = SnapshotHost(HOSTS / name)
+    stream = io.StringIO()
+    render_text(
+        diagnose(host).findings, stream, header=f"rootless doctor · {name}", env={"NO_COLOR": "1"}
+    )
+    golden = HOSTS / name / "expected.txt"
+    if regen:
+        golden.write_text(stream.getvalue())
+    assert stream.getvalue() == golden.read_text()
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
 def test_snapshot_findings_only_use_declared_templates(name: str) -> None:
     all_checks()
     doc = snapshot_document(SnapshotHost(HOSTS / name))
