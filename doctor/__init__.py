@@ -15,8 +15,7 @@ Everything heavy (rich, jinja2, distro, psutil) is imported only when used.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .model import Finding, Fix, FixStep, Status
 
@@ -50,8 +49,7 @@ class UnknownCheckError(ValueError):
         self.unknown = list(unknown)
 
 
-@dataclass(frozen=True)
-class CheckInfo:
+class CheckInfo(NamedTuple):
     id: str
     title: str
     why: str
@@ -70,8 +68,7 @@ def list_checks() -> list[CheckInfo]:
     ]
 
 
-@dataclass(frozen=True)
-class Diagnosis:
+class Diagnosis(NamedTuple):
     findings: list[Finding]
     facts: Facts
     host: Host

@@ -93,7 +93,7 @@ def doctor(
     """
     return run_doctor(
         DoctorOptions(
-            ids=list(ids or []),
+            ids=tuple(ids or ()),
             json_output=json_output,
             list_only=list_only,
             verbose=verbose,

@@ -12,8 +12,7 @@ import json
 import os
 import pwd
 import sys
-from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
 from rootless.errors import UsageError
 from rootless.exitcodes import ExitCode
@@ -29,11 +28,10 @@ if TYPE_CHECKING:
     from .explain import Match
 
 
-@dataclass(frozen=True)
-class DoctorOptions:
+class DoctorOptions(NamedTuple):
     """Everything `rootless doctor` was asked to do (from typer or from the fast path)."""
 
-    ids: list[str] = field(default_factory=list)
+    ids: tuple[str, ...] = ()
     json_output: bool = False
     list_only: bool = False
     verbose: bool = False
@@ -204,7 +202,7 @@ class _Parser:
         parser.add_argument("ids", nargs="*")
         ns = parser.parse_intermixed_args(args)
         return DoctorOptions(
-            ids=list(ns.ids),
+            ids=tuple(ns.ids),
             json_output=ns.json_output,
             list_only=ns.list_only,
             verbose=ns.verbose,

@@ -4,11 +4,10 @@ error strings (the error index of the research notes) mapped to the checks that 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class KnownError:
+class KnownError(NamedTuple):
     pattern: str
     checks: tuple[str, ...]
     meaning: str
@@ -205,8 +204,7 @@ INDEX: tuple[KnownError, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     fragment: str
     checks: tuple[str, ...]
     meaning: str

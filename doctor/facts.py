@@ -11,8 +11,7 @@ import posixpath
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from rootless.engine.idmap import SubIdEntry, SubIdFile, UserIds, parse_subid
 
@@ -22,8 +21,7 @@ from .host import Host, HostFileError, NamespaceProbe, mount_for
 # Distribution
 
 
-@dataclass(frozen=True)
-class DistroInfo:
+class DistroInfo(NamedTuple):
     id: str
     name: str
     version: str
@@ -119,8 +117,7 @@ def systemd_booted(host: Host) -> bool:
 # Podman
 
 
-@dataclass(frozen=True)
-class PodmanInfo:
+class PodmanInfo(NamedTuple):
     path: str
     realpath: str
     version: tuple[int, int, int] | None
@@ -159,8 +156,7 @@ def podman_info(host: Host) -> PodmanInfo | None:
 # Sub-ids
 
 
-@dataclass(frozen=True)
-class SubIdSource:
+class SubIdSource(NamedTuple):
     path: str
     exists: bool
     parsed: SubIdFile
@@ -170,8 +166,7 @@ class SubIdSource:
     fatal_lines: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True)
-class SubIdState:
+class SubIdState(NamedTuple):
     subuid: SubIdSource
     subgid: SubIdSource
     #: the `subid:` source in /etc/nsswitch.conf, if any (e.g. "sss")
@@ -258,16 +253,14 @@ def parse_sysctl_conf(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-@dataclass(frozen=True)
-class SysctlSetting:
+class SysctlSetting(NamedTuple):
     key: str
     value: str
     path: str
     lineno: int
 
 
-@dataclass(frozen=True)
-class SysctlConfig:
+class SysctlConfig(NamedTuple):
     #: every setting in the order `sysctl --system` applies them (the last one wins)
     settings: tuple[SysctlSetting, ...]
     errors: tuple[str, ...] = ()
@@ -354,8 +347,7 @@ BOOT_CONFIGS = (
 )
 
 
-@dataclass(frozen=True)
-class BootConfig:
+class BootConfig(NamedTuple):
     #: kernel arguments for the next boot, per boot-loader file that exists
     args: Mapping[str, tuple[str, ...]]
     #: boot-loader files that exist but cannot be read
@@ -416,8 +408,7 @@ def boot_config(host: Host) -> BootConfig:
 # cgroups
 
 
-@dataclass(frozen=True)
-class CgroupInfo:
+class CgroupInfo(NamedTuple):
     #: v2 (unified) | hybrid (v1 controllers + an empty-ish v2 at /sys/fs/cgroup/unified) | v1 | none
     mode: str
     #: controllers attached to the cgroup v2 hierarchy
@@ -445,8 +436,7 @@ def cgroup_info(host: Host) -> CgroupInfo:
 # containers.conf and storage.conf
 
 
-@dataclass(frozen=True)
-class TomlChain:
+class TomlChain(NamedTuple):
     """Several TOML files merged in order (later files override keys of earlier ones)."""
 
     merged: Mapping[str, Any]
@@ -530,8 +520,7 @@ def containers_conf(host: Host) -> TomlChain:
     return load_toml_chain(host, paths)
 
 
-@dataclass(frozen=True)
-class StorageConfig:
+class StorageConfig(NamedTuple):
     #: configured driver ("" = podman picks one)
     driver: str
     graphroot: str
@@ -540,7 +529,7 @@ class StorageConfig:
     sources: tuple[str, ...]
     errors: tuple[str, ...]
     #: drivers that already hold data in graphroot (their <driver>-layers directory exists)
-    stored_drivers: tuple[str, ...] = field(default_factory=tuple)
+    stored_drivers: tuple[str, ...] = ()
 
     @property
     def effective_driver(self) -> str:
@@ -657,8 +646,7 @@ def find_helper(host: Host, name: str, conf: TomlChain | None = None) -> str | N
 # The active probe (one namespace for the three probing checks)
 
 
-@dataclass(frozen=True)
-class NamespaceProbeRun:
+class NamespaceProbeRun(NamedTuple):
     probe: NamespaceProbe
     #: "full" (the sub-id ranges through newuidmap/newgidmap) or "single" (one id)
     mode: str
@@ -680,3 +668,7 @@ def namespace_probe(host: Host) -> NamespaceProbeRun:
     plan = MapPlan(ids=ids, mode=mode, newuidmap=newuidmap, newgidmap=newgidmap)  # type: ignore[arg-type]
     probe = host.probe_namespace(plan, overlay_dir, timeout=15.0)
     return NamespaceProbeRun(probe, mode, overlay_dir, mount.fstype if mount else "unknown")
+
+
+#: facts that create namespaces: never prefetched with --no-probe, as root, or for another user
+PROBE_FACTS = frozenset({namespace_probe})

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rootless import __version__
 
@@ -122,8 +121,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-@dataclass(frozen=True)
-class PlannedStep:
+class PlannedStep(NamedTuple):
     step: FixStep
     #: the checks that asked for it
     checks: tuple[str, ...]

@@ -13,7 +13,6 @@ root. Reading refuses what a check cannot judge sensibly: files larger than
 from __future__ import annotations
 
 import grp
-import json
 import os
 import posixpath
 import pwd
@@ -23,9 +22,8 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from rootless.engine.userns import MapPlan
@@ -56,8 +54,7 @@ class StrictHostError(BaseException):
 # Facts a host returns
 
 
-@dataclass(frozen=True)
-class StatInfo:
+class StatInfo(NamedTuple):
     mode: int
     uid: int
     gid: int
@@ -105,8 +102,7 @@ def mode_allows(st: StatInfo, uid: int, gids: Sequence[int], want: int) -> bool:
     return (bits & want) == want
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     """One line of /proc/self/mountinfo."""
 
     mount_id: int
@@ -185,8 +181,7 @@ def mount_for(mounts: Sequence[Mount], path: str) -> Mount | None:
     return best
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(NamedTuple):
     name: str
     uid: int
     gid: int
@@ -194,8 +189,7 @@ class Account:
     shell: str = ""
 
 
-@dataclass(frozen=True)
-class GroupEntry:
+class GroupEntry(NamedTuple):
     name: str
     gid: int
     members: tuple[str, ...] = ()
@@ -228,8 +222,7 @@ def parse_group(text: str) -> tuple[GroupEntry, ...]:
     return tuple(groups)
 
 
-@dataclass(frozen=True)
-class ProcessInfo:
+class ProcessInfo(NamedTuple):
     pid: int
     uid: int
     name: str
@@ -238,8 +231,7 @@ class ProcessInfo:
     cmdline: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CommandResult:
+class CommandResult(NamedTuple):
     argv: tuple[str, ...]
     returncode: int
     stdout: str = ""
@@ -251,8 +243,7 @@ class CommandResult:
         return self.returncode == 0 and not self.timed_out
 
 
-@dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(NamedTuple):
     """What an active probe saw. ``error`` is the failing tool's message, verbatim."""
 
     ok: bool
@@ -262,11 +253,10 @@ class ProbeResult:
     check_id: str | None = None
     #: False when the namespace got a single-id mapping instead of the full ranges
     full_mapping: bool | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class NamespaceProbe:
+class NamespaceProbe(NamedTuple):
     """The three parts of the namespace probe (one process does all of them)."""
 
     userns: ProbeResult
@@ -423,11 +413,12 @@ def read_limited(path: Path, display: str, limit: int) -> bytes | None:
 # --------------------------------------------------------------------------------------
 # This machine
 
-# The namespace probe: runs as root of a fresh user namespace in `python -I -S` (stdlib only),
-# prints one JSON object. Each part catches its own failure, so one broken part does not hide
-# the others.
+# The namespace probe: runs as root of a fresh user namespace in `python -I -S` (stdlib only,
+# and only cheap modules: no json, re or shutil - every millisecond of it is start-up). It
+# prints `key=value` lines; each part catches its own failure, so one broken part does not
+# hide the others.
 _NAMESPACE_PROBE = r"""
-import ctypes, fcntl, json, os, shutil, stat, struct, sys
+import ctypes, fcntl, os, stat, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
@@ -438,11 +429,10 @@ def check(rc, step):
     if rc != 0:
         e = ctypes.get_errno()
         raise Failed("%s: %s (errno %d)" % (step, os.strerror(e), e))
-out = {}
-with open("/proc/self/uid_map") as fh:
-    out["uid_map"] = fh.read()
-with open("/proc/self/gid_map") as fh:
-    out["gid_map"] = fh.read()
+out = []
+for name in ("uid_map", "gid_map"):
+    with open("/proc/self/" + name) as fh:
+        out.append(name + "=" + "|".join(" ".join(l.split()) for l in fh.read().splitlines()))
 
 def overlay(base):
     check(libc.unshare(0x00020000), "unshare(CLONE_NEWNS)")
@@ -465,6 +455,8 @@ def overlay(base):
             raise Failed("deleting a lower file did not leave a whiteout")
     finally:
         libc.umount2(d["merged"].encode(), 2)
+        for n in os.listdir(d["work"]):
+            os.chmod(os.path.join(d["work"], n), 0o700)
     return "overlay mounted; copy-up and whiteouts work"
 
 def tun():
@@ -481,45 +473,42 @@ def tun():
 
 def run(name, fn, *args):
     try:
-        out[name] = {"ok": True, "message": fn(*args)}
+        result = "ok:" + fn(*args)
     except Failed as e:
-        out[name] = {"ok": False, "message": str(e)}
+        result = "fail:" + str(e)
     except OSError as e:
-        out[name] = {"ok": False, "message": "%s: %s" % (e.filename or name, e.strerror)}
+        result = "fail:%s: %s" % (e.filename or name, e.strerror)
+    out.append(name + "=" + " ".join(result.split()))
 
 if sys.argv[1]:
     run("overlay", overlay, sys.argv[1])
-    for root, dirs, _ in os.walk(sys.argv[1]):
-        for n in dirs:
-            os.chmod(os.path.join(root, n), 0o700)
 run("tun", tun)
-sys.stdout.write(json.dumps(out))
+sys.stdout.write("\n".join(out) + "\n")
 """
 
 
 def parse_namespace_probe(output: str, notes: tuple[str, ...], full: bool | None) -> NamespaceProbe:
-    """Turn the probe program's JSON into the three results."""
-    try:
-        data = json.loads(output)
-    except ValueError:
+    """Turn the probe program's `key=value` lines into the three results."""
+    data = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+    if "uid_map" not in data:
         broken = ProbeResult(False, error=f"the probe printed no result: {output.strip()[:200]!r}")
         return NamespaceProbe(broken, broken, broken)
-    userns = ProbeResult(
-        True,
-        output=f"{data.get('uid_map', '')}--\n{data.get('gid_map', '')}",
-        full_mapping=full,
-        notes=notes,
+    maps = (
+        data["uid_map"].replace("|", "\n")
+        + "\n--\n"
+        + data.get("gid_map", "").replace("|", "\n")
+        + "\n"
     )
+    userns = ProbeResult(True, output=maps, full_mapping=full, notes=notes)
 
     def part(name: str) -> ProbeResult | None:
         item = data.get(name)
-        if not isinstance(item, dict):
+        if item is None:
             return None
-        ok = bool(item.get("ok"))
-        message = str(item.get("message", ""))
-        return ProbeResult(
-            ok, output=message if ok else "", error="" if ok else message, full_mapping=full
-        )
+        ok, _, message = item.partition(":")
+        if ok == "ok":
+            return ProbeResult(True, output=message, full_mapping=full)
+        return ProbeResult(False, error=message, full_mapping=full)
 
     tun = part("tun") or ProbeResult(False, error="the tun probe did not run")
     return NamespaceProbe(userns, part("overlay"), tun)
@@ -725,8 +714,8 @@ class RealHost:
                 if retry.ok:
                     inner = parse_namespace_probe(retry.output, (), False)
                     note = ("ran with a single-id mapping: the full mapping failed",)
-                    overlay = replace(inner.overlay, notes=note) if inner.overlay else None
-                    return NamespaceProbe(result, overlay, replace(inner.tun, notes=note))
+                    overlay = inner.overlay._replace(notes=note) if inner.overlay else None
+                    return NamespaceProbe(result, overlay, inner.tun._replace(notes=note))
             if not result.ok:
                 return NamespaceProbe(result, result if scratch else None, result)
             probe = parse_namespace_probe(result.output, result.notes, result.full_mapping)

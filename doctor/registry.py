@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from .host import Host
     from .model import Outcome
     from .runner import Context
 
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True)
-class CheckSpec:
+class CheckSpec(NamedTuple):
     id: str
     title: str
     func: Callable[[Context], Outcome]
@@ -35,6 +34,8 @@ class CheckSpec:
     timeout: float = 10.0
     #: step templates this check's fixes may use (checked against templates/ by the tests)
     templates: tuple[str, ...] = ()
+    #: facts that start external processes; the runner starts them before any check runs
+    prefetch: tuple[Callable[[Host], object], ...] = ()
     links: tuple[str, ...] = ()
     module: str = ""
 
@@ -54,6 +55,7 @@ def check(
     timeout: float = 10.0,
     templates: tuple[str, ...] = (),
     links: tuple[str, ...] = (),
+    prefetch: tuple[Callable[[Host], object], ...] = (),
 ) -> Callable[[Callable[[Context], Outcome]], Callable[[Context], Outcome]]:
     """Register a check under a stable kebab-case ``id``."""
     if not _ID.match(id):
@@ -73,6 +75,7 @@ def check(
             timeout=timeout,
             templates=templates,
             links=links,
+            prefetch=prefetch,
             module=func.__module__,
         )
         return func

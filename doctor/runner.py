@@ -9,12 +9,13 @@ Findings come back in registry order whatever order they finished in.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from dataclasses import replace
+from typing import NamedTuple, TypeVar
 
 from .host import Host, HostFileError, StrictHostError
 from .model import Finding, Outcome, Status
@@ -46,14 +47,22 @@ class Facts:
             return self._memo[fn]  # type: ignore[return-value]
 
 
-@dataclass
 class Context:
     """What a check gets: the host, options, shared facts and its dependencies' findings."""
 
-    host: Host
-    facts: Facts
-    probes: bool = True
-    results: Mapping[str, Finding] = field(default_factory=dict)
+    __slots__ = ("facts", "host", "probes", "results")
+
+    def __init__(
+        self,
+        host: Host,
+        facts: Facts,
+        probes: bool = True,
+        results: Mapping[str, Finding] | None = None,
+    ) -> None:
+        self.host = host
+        self.facts = facts
+        self.probes = probes
+        self.results: Mapping[str, Finding] = results or {}
 
     def fact(self, fn: Callable[[Host], T]) -> T:
         return self.facts.get(fn)
@@ -62,8 +71,7 @@ class Context:
         return self.results.get(check_id)
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(NamedTuple):
     findings: list[Finding]
     facts: Facts
 
@@ -88,6 +96,29 @@ def _crash(spec: CheckSpec, exc: BaseException, duration: float) -> Finding:
         why=spec.why,
         duration=duration,
     )
+
+
+def _start_prefetch(host: Host, specs: Sequence[CheckSpec], facts: Facts, probes: bool) -> None:
+    """Start the facts that wait on other processes (podman --version, the namespace probe)
+    before any check runs, so they overlap with the checks' own work. A prefetch that fails
+    is dropped: the check that needs the fact computes it again and reports the failure."""
+    from .facts import PROBE_FACTS  # noqa: PLC0415 - facts imports this module's users
+
+    may_probe = probes and host.uid != 0 and host.probe_blocker() is None
+    wanted: list[Callable[[Host], object]] = []
+    for spec in specs:
+        for fn in spec.prefetch:
+            if fn not in wanted and (may_probe or fn not in PROBE_FACTS):
+                wanted.append(fn)
+
+    def fetch(fn: Callable[[Host], object]) -> None:
+        with contextlib.suppress(BaseException):  # the check itself recomputes and reports it
+            facts.get(fn)
+
+    for fn in wanted:
+        threading.Thread(
+            target=fetch, args=(fn,), name=f"doctor:prefetch:{fn.__name__}", daemon=True
+        ).start()
 
 
 def run(
@@ -163,6 +194,7 @@ def run(
             finding = _crash(spec, exc, time.monotonic() - t0)
         finish(spec, finding)
 
+    _start_prefetch(host, specs, facts, probes)
     threads = [
         threading.Thread(target=worker, args=(s,), name=f"doctor:{s.id}", daemon=True)
         for s in specs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rootless.doctor.common import fix, note, step
 from rootless.doctor.facts import find_helper, podman_info, sysctl_config, sysctl_live
@@ -22,8 +22,7 @@ _HEADER = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     path: str
     name: str
     attachment: str

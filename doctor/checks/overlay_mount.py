@@ -22,6 +22,7 @@ def kernel_version(release: str) -> tuple[int, int] | None:
     "Native overlay in a user namespace (probe)",
     requires=("not-root", "user-namespaces"),
     timeout=20.0,
+    prefetch=(namespace_probe,),
     why=(
         "Podman's fast storage driver is overlay. Rootless, it needs a kernel that mounts overlayfs "
         "inside a user namespace (5.11+) on the storage file system; otherwise podman needs "

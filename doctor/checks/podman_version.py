@@ -14,6 +14,7 @@ from rootless.doctor.runner import Context
 @check(
     "podman-version",
     "Podman",
+    prefetch=(podman_info,),
     why=(
         "Rootless Podman behaviour changes between major versions: 5.0 made pasta the default "
         "network and deprecated cgroup v1; 6.0 refuses cgroup v1 and removed slirp4netns and BoltDB."

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import posixpath
 import tomllib
-from dataclasses import dataclass, field
 from typing import Any
 
 from rootless.doctor.common import fix, step
@@ -16,13 +15,15 @@ from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
 
 
-@dataclass
 class Registries:
-    search: list[str] = field(default_factory=list)
-    mode: str = "enforcing"
-    aliases: dict[str, str] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    """registries.conf as merged so far (files apply on top of each other)."""
+
+    def __init__(self) -> None:
+        self.search: list[str] = []
+        self.mode = "enforcing"
+        self.aliases: dict[str, str] = {}
+        self.sources: list[str] = []
+        self.errors: list[str] = []
 
 
 def registries_files(host: Host) -> list[str]:

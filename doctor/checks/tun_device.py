@@ -18,6 +18,7 @@ DEVICE = "/dev/net/tun"
     requires=("not-root",),
     after=("user-namespaces",),
     timeout=20.0,
+    prefetch=(namespace_probe,),
     why=(
         "Rootless containers reach the network through pasta or slirp4netns, which open "
         "/dev/net/tun inside the container's namespaces and create a tap device. Missing, or "

@@ -4,7 +4,7 @@ capabilities (decoded from security.capability) - and not on a nosuid mount."""
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rootless.doctor.common import fix, note, packages, step
 from rootless.doctor.host import mount_for
@@ -19,8 +19,7 @@ _FLAG_EFFECTIVE = 0x000001
 _REVISIONS = {0x01000000: 1, 0x02000000: 2, 0x03000000: 3}
 
 
-@dataclass(frozen=True)
-class FileCaps:
+class FileCaps(NamedTuple):
     revision: int
     effective: bool
     permitted: frozenset[int]

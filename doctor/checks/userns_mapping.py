@@ -32,6 +32,7 @@ def format_map(mappings: tuple[IdMapping, ...]) -> str:
     after=("subid-ranges", "uidmap-helpers"),
     probe=True,
     timeout=20.0,
+    prefetch=(namespace_probe,),
     why=(
         "This is what podman does first: create a user namespace and map the sub-id ranges with "
         "newuidmap/newgidmap. Doing it for real catches what reading files cannot: an AppArmor or "
