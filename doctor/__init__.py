@@ -60,10 +60,18 @@ class CheckInfo(NamedTuple):
 
 def list_checks() -> list[CheckInfo]:
     """Every check, in report order."""
+    from .facts import PROBE_FACTS  # noqa: PLC0415 - the API module stays light
     from .registry import all_checks  # noqa: PLC0415 - the API module stays light
 
     return [
-        CheckInfo(s.id, s.title, s.why, s.probe, bool(s.templates), s.requires)
+        CheckInfo(
+            s.id,
+            s.title,
+            s.why,
+            s.probe or any(f in PROBE_FACTS for f in s.prefetch),
+            bool(s.templates),
+            s.requires,
+        )
         for s in all_checks()
     ]
 

@@ -169,8 +169,9 @@ def render_text(
     if n["skip"]:
         parts.append(f"{n['skip']} skipped")
     summary = ", ".join(parts)
+    checks = f"{len(findings)} check{'s' if len(findings) != 1 else ''}"
     if problems or n["warn"]:
-        console.print(f"[bold]{symbols[Status.WARN]} {len(findings)} checks: {summary}.[/bold]")
+        console.print(f"[bold]{symbols[Status.WARN]} {checks}: {summary}.[/bold]")
         if footer_hint:
             hint = "details: rootless doctor -v" if not verbose else "details above"
             console.print(f"  {hint}; fixes as one script: rootless doctor --fix-script fix.sh")
