@@ -138,6 +138,21 @@ def test_identity_and_processes_of_this_machine() -> None:
     assert any(a.uid == 0 for a in host.accounts())
 
 
+def test_single_process_lookup_agrees_with_psutil() -> None:
+    import psutil
+
+    mine = RealHost().process(os.getpid())
+    theirs = psutil.Process(os.getpid())
+    assert mine is not None
+    assert (mine.name, mine.uid, mine.cmdline) == (
+        theirs.name(),
+        theirs.uids().real,
+        tuple(theirs.cmdline()),
+    )
+    assert abs(mine.start_time - theirs.create_time()) < 0.05
+    assert RealHost().process(2**22 + 12345) is None
+
+
 def _helpers_with(tmp_path: Path, caps: dict[str, str | None]) -> Path:
     """Copies of the real newuidmap/newgidmap in tmp_path, mode 0755, with file capabilities."""
     setcap = require_command("setcap", "libcap2-bin")
