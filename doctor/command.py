@@ -7,16 +7,14 @@ typer (:mod:`rootless.doctor.cli`), which builds the same :class:`DoctorOptions`
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pwd
 import sys
-from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from rootless.errors import UsageError
 from rootless.exitcodes import ExitCode
-from rootless.fsutil import atomic_write
 
 from . import CheckInfo, UnknownCheckError, diagnose, host_facts, list_checks
 from .fixes import plan_steps, render_fix_script
@@ -158,6 +156,8 @@ def _write_fix_script(findings: list[Finding], host: Host, target: str) -> None:
     if target == "-":
         sys.stdout.write(script)
         return
+    from rootless.fsutil import atomic_write  # noqa: PLC0415 - tempfile+pathlib: only when writing
+
     path = os.path.abspath(target)
     if os.path.isdir(path):
         raise UsageError(f"--fix-script {target}: is a directory")
@@ -173,45 +173,68 @@ def _write_fix_script(findings: list[Finding], host: Host, target: str) -> None:
 
 
 class _Parser:
-    """argparse for the fast path (no typer/click/pydantic import: ~0.1 s less start-up).
+    """The fast path's option parser (no typer/click/pydantic, not even argparse: start-up).
 
     ``--help`` never reaches it (the entry point sends it to typer), and it accepts exactly
-    the options of :func:`doctor` (a test compares the two).
+    the options of :func:`rootless.doctor.cli.doctor` (a test compares the two).
     """
 
-    OPTIONS: tuple[tuple[tuple[str, ...], dict[str, object]], ...] = (
-        (("--json",), {"dest": "json_output", "action": "store_true"}),
-        (("--list",), {"dest": "list_only", "action": "store_true"}),
-        (("-v", "--verbose"), {"dest": "verbose", "action": "store_true"}),
-        (("--user",), {"dest": "user"}),
-        (("--no-probe",), {"dest": "no_probe", "action": "store_true"}),
-        (("--fix-script",), {"dest": "fix_script"}),
-        (("--explain",), {"dest": "explain_text"}),
-        (("--strict",), {"dest": "strict", "action": "store_true"}),
+    #: option strings -> (field of DoctorOptions, takes a value)
+    OPTIONS: tuple[tuple[tuple[str, ...], str, bool], ...] = (
+        (("--json",), "json_output", False),
+        (("--list",), "list_only", False),
+        (("-v", "--verbose"), "verbose", False),
+        (("--user",), "user", True),
+        (("--no-probe",), "no_probe", False),
+        (("--fix-script",), "fix_script", True),
+        (("--explain",), "explain_text", True),
+        (("--strict",), "strict", False),
     )
 
     @classmethod
     def parse(cls, args: list[str]) -> DoctorOptions:
-        class Parser(argparse.ArgumentParser):
-            def error(self, message: str) -> NoReturn:
-                raise UsageError(message, hint="rootless doctor --help")
-
-        parser = Parser(prog="rootless doctor", add_help=False, allow_abbrev=False)
-        for flags, kwargs in cls.OPTIONS:
-            parser.add_argument(*flags, **kwargs)  # type: ignore[arg-type]
-        parser.add_argument("ids", nargs="*")
-        ns = parser.parse_intermixed_args(args)
+        known = {flag: (dest, takes) for flags, dest, takes in cls.OPTIONS for flag in flags}
+        values: dict[str, object] = {}
+        ids: list[str] = []
+        rest = list(args)
+        while rest:
+            arg = rest.pop(0)
+            if arg == "--":
+                ids += rest
+                break
+            if not arg.startswith("-") or arg == "-":
+                ids.append(arg)
+                continue
+            name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+            if name not in known:
+                raise UsageError(f"no such option: {name}", hint="rootless doctor --help")
+            dest, takes = known[name]
+            if takes and not eq:
+                if not rest:
+                    raise UsageError(
+                        f"option {name} requires an argument", hint="rootless doctor --help"
+                    )
+                value = rest.pop(0)
+            elif not takes and eq:
+                raise UsageError(
+                    f"option {name} does not take a value", hint="rootless doctor --help"
+                )
+            values[dest] = value if takes else True
         return DoctorOptions(
-            ids=tuple(ns.ids),
-            json_output=ns.json_output,
-            list_only=ns.list_only,
-            verbose=ns.verbose,
-            user=ns.user,
-            probes=not ns.no_probe,
-            fix_script=ns.fix_script,
-            explain_text=ns.explain_text,
-            strict=ns.strict,
+            ids=tuple(ids),
+            json_output=bool(values.get("json_output")),
+            list_only=bool(values.get("list_only")),
+            verbose=bool(values.get("verbose")),
+            user=_opt_str(values.get("user")),
+            probes=not values.get("no_probe"),
+            fix_script=_opt_str(values.get("fix_script")),
+            explain_text=_opt_str(values.get("explain_text")),
+            strict=bool(values.get("strict")),
         )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def fast_main(args: list[str]) -> int:

@@ -82,7 +82,7 @@ def distro_info(host: Host) -> DistroInfo:
 
     try:
         d = distro.LinuxDistribution(
-            root_dir=str(host.root), include_lsb=False, include_uname=False, include_oslevel=False
+            root_dir=host.root, include_lsb=False, include_uname=False, include_oslevel=False
         )
         did = d.id()
         name = d.name(pretty=True) or d.name() or did

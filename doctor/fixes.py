@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from importlib.resources import files
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rootless import __version__
@@ -92,6 +91,8 @@ def _verbatim(value: object) -> str:
 
 def template_text(name: str) -> str:
     """A template's source, from the installed ``rootless.templates`` package."""
+    from importlib.resources import files  # noqa: PLC0415 - imports pathlib: only for fix scripts
+
     node = files("rootless.templates").joinpath(TEMPLATE_DIR)
     for part in name.split("/"):
         node = node.joinpath(part)
@@ -100,6 +101,8 @@ def template_text(name: str) -> str:
 
 def step_template_names() -> list[str]:
     """Every step template shipped (names without ``.sh.j2``)."""
+    from importlib.resources import files  # noqa: PLC0415 - imports pathlib: only for fix scripts
+
     folder = files("rootless.templates").joinpath(TEMPLATE_DIR, STEP_DIR)
     return sorted(p.name[: -len(".sh.j2")] for p in folder.iterdir() if p.name.endswith(".sh.j2"))
 

@@ -16,13 +16,10 @@ import grp
 import os
 import posixpath
 import pwd
-import shutil
 import stat as stat_mod
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -284,7 +281,7 @@ class Host(Protocol):
     """Everything a check may learn about (or try on) a machine."""
 
     #: the directory host paths are resolved under ("/" for this machine)
-    root: Path
+    root: str
     env: Mapping[str, str]
     uid: int
     gid: int
@@ -355,10 +352,10 @@ class Host(Protocol):
 # Shared helpers for implementations
 
 
-def host_path_join(root: Path, path: str) -> Path:
+def host_path_join(root: str, path: str) -> str:
     """Map an absolute host path onto ``root`` (never escaping it)."""
     norm = posixpath.normpath("/" + path.lstrip("/"))
-    return root / norm.lstrip("/") if norm != "/" else root
+    return posixpath.join(root, norm.lstrip("/")) if norm != "/" else root
 
 
 def which_on(host: Host, name: str) -> str | None:
@@ -383,7 +380,7 @@ def _human(n: int) -> str:
     return f"{n} bytes"
 
 
-def read_limited(path: Path, display: str, limit: int) -> bytes | None:
+def read_limited(path: str, display: str, limit: int) -> bytes | None:
     chunks: list[bytes] = []
     size = 0
     try:
@@ -518,7 +515,7 @@ class RealHost:
     """This machine, as the current user (or, for root, as ``user`` with read-only checks)."""
 
     def __init__(self, user: str | None = None, *, env: Mapping[str, str] | None = None) -> None:
-        self.root = Path("/")
+        self.root = "/"
         self.env: Mapping[str, str]
         self.groups: tuple[int, ...]
         if user is None:
@@ -550,7 +547,7 @@ class RealHost:
 
     # files ------------------------------------------------------------------------
     def read_bytes(self, path: str, *, limit: int = MAX_FILE_BYTES) -> bytes | None:
-        return read_limited(Path(path), path, limit)
+        return read_limited(path, path, limit)
 
     def read_text(self, path: str, *, limit: int = MAX_FILE_BYTES) -> str | None:
         data = self.read_bytes(path, limit=limit)
@@ -711,6 +708,8 @@ class RealHost:
         scratch = ""
         if overlay_dir is not None:
             try:
+                import tempfile  # noqa: PLC0415 - tempfile imports random/hashlib: probes only
+
                 scratch = tempfile.mkdtemp(prefix=".rootless-doctor-overlay-", dir=overlay_dir)
             except OSError as exc:
                 failed = ProbeResult(
@@ -736,4 +735,6 @@ class RealHost:
             return probe if scratch else NamespaceProbe(probe.userns, None, probe.tun)
         finally:
             if scratch:
+                import shutil  # noqa: PLC0415 - probes only
+
                 shutil.rmtree(scratch, ignore_errors=True)

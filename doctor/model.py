@@ -13,8 +13,8 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 #: when a fix step takes effect
 Effect = Literal["now", "re-login", "reboot"]
@@ -54,8 +54,7 @@ def worst(statuses: Iterable[Status], default: Status = Status.OK) -> Status:
     return result
 
 
-@dataclass(frozen=True)
-class FixStep:
+class FixStep(NamedTuple):
     """One idempotent step of a fix script.
 
     ``template`` names ``templates/doctor/steps/<template>.sh.j2``; ``context`` holds the
@@ -66,7 +65,7 @@ class FixStep:
     summary: str
     part: Part
     takes_effect: Effect
-    context: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = MappingProxyType({})
 
     def key(self) -> str:
         """Identity for de-duplication (two checks may ask for the same step)."""
@@ -82,8 +81,7 @@ class FixStep:
         }
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     """What to do about a finding: script steps, and a note for what a script cannot do."""
 
     steps: tuple[FixStep, ...] = ()
@@ -114,8 +112,7 @@ class Fix:
         return merged if merged else None
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A check's verdict. ``summary`` is one line with the observed fact."""
 
     status: Status
@@ -125,7 +122,7 @@ class Outcome:
     fix: Fix | None = None
     links: tuple[str, ...] = ()
     #: observed values, for --json (small, JSON-serialisable)
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = MappingProxyType({})
 
 
 def ok(summary: str, *, details: Sequence[str] = (), **data: Any) -> Outcome:
@@ -136,8 +133,7 @@ def skip(reason: str, *, details: Sequence[str] = ()) -> Outcome:
     return Outcome(Status.SKIP, reason, tuple(details))
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """A check's outcome as reported: id, title, status, summary, details, why, fix, links."""
 
     id: str
@@ -150,7 +146,7 @@ class Finding:
     links: tuple[str, ...] = ()
     #: wall-clock seconds the check took
     duration: float = 0.0
-    data: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = MappingProxyType({})
 
     @classmethod
     def from_outcome(cls, id: str, title: str, outcome: Outcome, duration: float) -> Finding:
@@ -168,7 +164,7 @@ class Finding:
         )
 
     def with_status(self, status: Status, summary: str) -> Finding:
-        return replace(self, status=status, summary=summary)
+        return self._replace(status=status, summary=summary)
 
     def to_json(self) -> dict[str, Any]:
         return {

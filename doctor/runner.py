@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import NamedTuple, TypeVar
 
 from .host import Host, HostFileError, StrictHostError
@@ -86,6 +84,8 @@ def _crash(spec: CheckSpec, exc: BaseException, duration: float) -> Finding:
             why=spec.why,
             duration=duration,
         )
+    import traceback  # noqa: PLC0415 - only for a crashed check
+
     tb = "".join(traceback.format_exception(exc)).rstrip().splitlines()
     return Finding(
         spec.id,
@@ -183,9 +183,9 @@ def run(
             outcome: Outcome = spec.func(ctx)
             finding = Finding.from_outcome(spec.id, spec.title, outcome, time.monotonic() - t0)
             if not finding.why:
-                finding = replace(finding, why=spec.why)
+                finding = finding._replace(why=spec.why)
             if not finding.links and spec.links:
-                finding = replace(finding, links=spec.links)
+                finding = finding._replace(links=spec.links)
         except StrictHostError as exc:
             with cond:
                 strict_errors.append(exc)

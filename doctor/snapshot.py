@@ -98,7 +98,7 @@ class SnapshotHost:
         self, directory: str | os.PathLike[str], config: Mapping[str, Any] | None = None
     ) -> None:
         self.directory = Path(directory)
-        self.root = self.directory / "root"
+        self.root = str(self.directory / "root")
         if config is None:
             config = tomllib.loads((self.directory / "host.toml").read_text(encoding="utf-8"))
         self.config = config
@@ -148,7 +148,7 @@ class SnapshotHost:
         return out
 
     # files ------------------------------------------------------------------------------
-    def _p(self, path: str) -> Path:
+    def _p(self, path: str) -> str:
         return host_path_join(self.root, path)
 
     def _entry(self, path: str) -> Mapping[str, Any]:

@@ -12,7 +12,10 @@ import os
 import pwd
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: the size podman, the docs and rootlesskit ask for (uid 65534 "nobody" must fit)
 WANTED_IDS = 65536
@@ -205,6 +208,8 @@ def lookup_user_ids(uid: int | None = None, *, root: str | os.PathLike[str] = "/
         name, gid = pw.pw_name, pw.pw_gid
     except KeyError:
         name, gid = str(uid), os.getgid()
+    from pathlib import Path  # noqa: PLC0415 - pathlib costs ~20 ms of start-up; only needed here
+
     base = Path(root)
     subuid = parse_subid(_read(base / "etc/subuid")).for_user(name, uid)
     subgid = parse_subid(_read(base / "etc/subgid")).for_user(name, uid)

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -90,6 +88,8 @@ def libc() -> ctypes.CDLL:
     """The C library, loaded once, with errno capture and declared argument types."""
     global _libc  # noqa: PLW0603 - a process-wide handle to libc, loaded lazily
     if _libc is None:
+        import ctypes.util  # noqa: PLC0415 - ~30 ms of imports; only the fork path needs libc here
+
         lib = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         lib.unshare.argtypes = [ctypes.c_int]
         lib.mount.argtypes = [
@@ -147,9 +147,10 @@ def umount2(target: str, flags: int = 0) -> None:
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    number = _SYS_PIVOT_ROOT.get(platform.machine())
+    machine = os.uname().machine  # what platform.machine() returns, without importing platform
+    number = _SYS_PIVOT_ROOT.get(machine)
     if number is None:
-        raise OSError(errno.ENOSYS, f"pivot_root: unknown syscall number on {platform.machine()}")
+        raise OSError(errno.ENOSYS, f"pivot_root: unknown syscall number on {machine}")
     _check(int(libc().syscall(number, _b(new_root), _b(put_old))), "pivot_root", new_root)
 
 

@@ -274,8 +274,54 @@ def test_fast_path_accepts_exactly_the_typer_options() -> None:
     app.command()(typer_doctor)
     click_cmd = typer.main.get_command(app)
     typer_flags = {o for p in click_cmd.params for o in p.opts if o.startswith("-")}
-    fast_flags = {flag for flags, _ in command._Parser.OPTIONS for flag in flags}
+    fast_flags = {flag for flags, _, _ in command._Parser.OPTIONS for flag in flags}
     assert fast_flags == typer_flags - {"--help"}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        pytest.param(
+            ["a", "--json", "b"], {"ids": ("a", "b"), "json_output": True}, id="options between ids"
+        ),
+        pytest.param(["--fix-script", "-"], {"fix_script": "-"}, id="dash as a value"),
+        pytest.param(
+            ["--fix-script=out.sh", "-v"],
+            {"fix_script": "out.sh", "verbose": True},
+            id="--opt=value",
+        ),
+        pytest.param(
+            ["--explain", "--json"],
+            {"explain_text": "--json"},
+            id="a value that looks like an option",
+        ),
+        pytest.param(["--", "--json"], {"ids": ("--json",)}, id="everything after -- is an id"),
+        pytest.param(
+            ["--no-probe", "--user", "bob"],
+            {"probes": False, "user": "bob"},
+            id="no-probe and user",
+        ),
+    ],
+)
+def test_fast_path_parser(args: list[str], expected: dict) -> None:
+    opts = command._Parser.parse(args)
+    for key, value in expected.items():
+        assert getattr(opts, key) == value
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--bogus"], "no such option: --bogus", id="unknown option"),
+        pytest.param(["--user"], "option --user requires an argument", id="missing value"),
+        pytest.param(["--json=yes"], "option --json does not take a value", id="value for a flag"),
+    ],
+)
+def test_fast_path_parser_errors(args: list[str], message: str) -> None:
+    from rootless.errors import UsageError
+
+    with pytest.raises(UsageError, match=message):
+        command._Parser.parse(args)
 
 
 def test_doctor_is_registered_and_on_the_fast_path() -> None:
