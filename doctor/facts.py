@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from rootless.engine.idmap import SubIdEntry, SubIdFile, UserIds, parse_subid
 
-from .host import Host, HostFileError, NamespaceProbe, mount_for
+from .host import Host, HostFileError, Mount, NamespaceProbe, mount_for
 
 # --------------------------------------------------------------------------------------
 # Distribution
@@ -606,10 +606,17 @@ def nearest_existing(host: Host, path: str) -> str:
     return current
 
 
-def filesystem_of(host: Host, path: str) -> tuple[str, Any]:
+def mount_table(host: Host) -> tuple[Mount, ...]:
+    """/proc/self/mountinfo, parsed once per run."""
+    return host.mounts()
+
+
+def filesystem_of(
+    host: Host, path: str, mounts: Sequence[Mount] | None = None
+) -> tuple[str, Mount | None]:
     """(existing path used, the Mount it lives on or None)."""
     existing = nearest_existing(host, path)
-    return existing, mount_for(host.mounts(), existing)
+    return existing, mount_for(host.mounts() if mounts is None else mounts, existing)
 
 
 # --------------------------------------------------------------------------------------

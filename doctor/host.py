@@ -18,7 +18,6 @@ import posixpath
 import pwd
 import stat as stat_mod
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -719,7 +718,7 @@ class RealHost:
                 inner = self.probe_namespace(plan, None, timeout=timeout)
                 return NamespaceProbe(inner.userns, failed, inner.tun)
         try:
-            argv = [sys.executable, "-I", "-S", "-c", _NAMESPACE_PROBE, scratch]
+            argv = ["--python", _NAMESPACE_PROBE, scratch]
             result, mapped = self._spawn(argv, plan, timeout)
             if not mapped and plan.mode == "full":
                 # the full mapping failed: report that, and still probe overlay/tun with one id

@@ -439,6 +439,10 @@ try:
     os.setgroups([])
 except OSError:
     pass
+if sys.argv[2] == "--python":  # run Python code in this interpreter: no second start-up
+    code, sys.argv = sys.argv[3], ["-c", *sys.argv[4:]]
+    exec(compile(code, "<spawn_in_userns>", "exec"), {"__name__": "__main__"})
+    sys.exit(0)
 os.execvp(sys.argv[2], sys.argv[2:])
 """
 
@@ -458,7 +462,9 @@ def spawn_in_userns(
 
     The command runs in a fresh ``python -I -S`` stub that unshares and execs it, so this works
     from the doctor's worker threads. Raises :class:`MappingError` like :func:`fork_in_userns`.
-    The command's stdin is closed.
+    The command's stdin is closed. ``argv`` may be ``["--python", code, *args]``: the stub then
+    runs that (stdlib-only) Python code itself, with ``sys.argv == ["-c", *args]``, instead of
+    exec'ing a second interpreter.
     """
     proc = subprocess.Popen(
         [sys.executable, "-I", "-S", "-c", _SPAWN_STUB, str(CLONE_NEWUSER | flags), *argv],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from rootless.doctor.facts import filesystem_of
+from rootless.doctor.facts import filesystem_of, mount_table
 from rootless.doctor.model import Assessment, Outcome
 from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
@@ -55,7 +55,7 @@ def check_home_dir(ctx: Context) -> Outcome:
             a.warn(f"{home} belongs to uid {st.uid}, not to {host.user} (uid {host.uid})")
         if not host.access(home, os.W_OK | os.X_OK):
             a.fail(f"{home} is not writable by {host.user}")
-        _, mount = filesystem_of(host, home)
+        _, mount = filesystem_of(host, home, ctx.fact(mount_table))
         if mount is not None:
             if mount.has_option("noexec"):
                 a.warn(

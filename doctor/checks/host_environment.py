@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rootless.doctor.facts import mount_table
 from rootless.doctor.model import Assessment, Outcome
 from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
@@ -30,7 +31,7 @@ def check_host_environment(ctx: Context) -> Outcome:
     container_env = "" if host.impersonated else host.env.get("container", "")
     if container_env:
         strong.append(f"$container={container_env}")
-    roots = [m for m in host.mounts() if m.mountpoint == "/"]
+    roots = [m for m in ctx.fact(mount_table) if m.mountpoint == "/"]
     root = roots[-1] if roots else None
     dockerenv = host.exists("/.dockerenv")
     if dockerenv:

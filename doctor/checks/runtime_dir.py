@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from rootless.doctor.common import fix, note, step
-from rootless.doctor.facts import distro_info, filesystem_of, systemd_booted
+from rootless.doctor.facts import distro_info, filesystem_of, mount_table, systemd_booted
 from rootless.doctor.model import Assessment, Outcome
 from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
@@ -94,7 +94,7 @@ def check_runtime_dir(ctx: Context) -> Outcome:
             a.fail(f"{xdg} is not writable by {host.user}")
         if st.perms != 0o700:
             a.warn(f"{xdg} has mode {st.perms:04o}; it should be 0700 (private to {host.user})")
-        _, mount = filesystem_of(host, xdg)
+        _, mount = filesystem_of(host, xdg, ctx.fact(mount_table))
         if mount is not None and mount.fstype != "tmpfs":
             a.warn(
                 f"{xdg} is on {mount.fstype} ({mount.mountpoint}), not tmpfs: podman's state survives a reboot "

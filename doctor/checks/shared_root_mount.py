@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rootless.doctor.common import fix, step
+from rootless.doctor.facts import mount_table
 from rootless.doctor.model import Outcome, Status, ok, skip
 from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
@@ -19,7 +20,7 @@ from rootless.doctor.runner import Context
     templates=("make-root-shared",),
 )
 def check_shared_root_mount(ctx: Context) -> Outcome:
-    roots = [m for m in ctx.host.mounts() if m.mountpoint == "/"]
+    roots = [m for m in ctx.fact(mount_table) if m.mountpoint == "/"]
     if not roots:
         return skip("skipped: / is not in /proc/self/mountinfo")
     root = roots[-1]

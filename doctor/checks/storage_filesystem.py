@@ -3,7 +3,7 @@ overlay and allows exec (not NFS, not noexec)."""
 
 from __future__ import annotations
 
-from rootless.doctor.facts import filesystem_of, storage_config
+from rootless.doctor.facts import filesystem_of, mount_table, storage_config
 from rootless.doctor.model import Assessment, Outcome, skip
 from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
@@ -26,7 +26,7 @@ NO_NATIVE_OVERLAY = frozenset({"zfs", "aufs", "overlay", "ecryptfs"})
 )
 def check_storage_filesystem(ctx: Context) -> Outcome:
     storage = ctx.fact(storage_config)
-    path, mount = filesystem_of(ctx.host, storage.graphroot)
+    path, mount = filesystem_of(ctx.host, storage.graphroot, ctx.fact(mount_table))
     if mount is None:
         return skip(f"skipped: no mount found for {path} in /proc/self/mountinfo")
     a = Assessment()

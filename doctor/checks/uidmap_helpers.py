@@ -7,6 +7,7 @@ import struct
 from typing import NamedTuple
 
 from rootless.doctor.common import fix, note, packages, step
+from rootless.doctor.facts import mount_table
 from rootless.doctor.host import mount_for
 from rootless.doctor.model import Assessment, Outcome
 from rootless.doctor.registry import check
@@ -80,7 +81,7 @@ def parse_vfs_capability(data: bytes) -> FileCaps | None:
 def check_uidmap_helpers(ctx: Context) -> Outcome:
     host = ctx.host
     a = Assessment()
-    mounts = host.mounts()
+    mounts = ctx.fact(mount_table)
     reinstall = fix(
         step(
             "reinstall-uidmap",

@@ -89,3 +89,19 @@ def test_missing_helper_in_full_mode_names_the_doctor_check(test_user: TestUser)
     assert res.stdout.startswith(
         "MappingError uidmap-helpers cannot map the full sub-id range: newuidmap"
     )
+
+
+def test_spawn_runs_python_code_in_the_stub(test_user: TestUser) -> None:
+    """`["--python", code, *args]` runs the code in the already-started stub interpreter."""
+    code = (
+        "import json, sys\n"
+        "from rootless.engine.userns import MapPlan, spawn_in_userns\n"
+        "probe = 'import os, sys\\nprint(os.getuid(), sys.argv, open(\"/proc/self/uid_map\").read().split())'\n"
+        "res = spawn_in_userns(['--python', probe, 'a', 'b'], plan=MapPlan.for_current_user())\n"
+        "print(json.dumps([res.returncode, res.stdout]))\n"
+    )
+    res = test_user.python_cmd(code)
+    assert res.returncode == 0, res.stderr
+    rc, out = json.loads(res.stdout)
+    assert rc == 0
+    assert out.startswith("0 ['-c', 'a', 'b'] ['0', " + repr(str(test_user.uid)))
