@@ -129,14 +129,32 @@ class PodmanInfo(NamedTuple):
         return ".".join(map(str, self.version)) if self.version else "unknown"
 
 
-_VERSION = re.compile(r"version\s+(\d+)\.(\d+)(?:\.(\d+))?")
+def version_triple(word: str) -> tuple[int, int, int] | None:
+    """ "4.9.4-rhel" -> (4, 9, 4); "5.1" -> (5, 1, 0)."""
+    parts: list[int] = []
+    for piece in word.split(".")[:3]:
+        digits = ""
+        for ch in piece:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        parts.append(int(digits))
+        if len(digits) != len(piece):
+            break
+    if len(parts) < 2:
+        return None
+    return parts[0], parts[1], parts[2] if len(parts) > 2 else 0
 
 
 def parse_podman_version(text: str) -> tuple[int, int, int] | None:
-    m = _VERSION.search(text)
-    if not m:
-        return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    """The version in `podman --version` output (no regex: this runs on every start)."""
+    words = text.split()
+    for i, word in enumerate(words[:-1]):
+        if word == "version":
+            return version_triple(words[i + 1])
+    return None
 
 
 def podman_info(host: Host) -> PodmanInfo | None:
@@ -315,14 +333,15 @@ def kernel_cmdline(host: Host) -> tuple[str, ...]:
     return tuple((host.read_text("/proc/cmdline") or "").split())
 
 
-_GRUB_DEFAULT = re.compile(r'^\s*(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)\s*=\s*(["\']?)(.*)\2\s*$')
-_KERNEL_LINE = re.compile(r"^\s*(linux|linux16|linuxefi|kernel)\s+(\S+)\s*(.*)$")
+# compiled on first use (re caches them): only CentOS/RHEL 7 hosts read boot loader files
+_GRUB_DEFAULT = r'^\s*(GRUB_CMDLINE_LINUX(?:_DEFAULT)?)\s*=\s*(["\']?)(.*)\2\s*$'
+_KERNEL_LINE = r"^\s*(linux|linux16|linuxefi|kernel)\s+(\S+)\s*(.*)$"
 
 
 def parse_grub_default(text: str) -> tuple[str, ...]:
     args: list[str] = []
     for line in text.splitlines():
-        m = _GRUB_DEFAULT.match(line)
+        m = re.match(_GRUB_DEFAULT, line)
         if m:
             args += m.group(3).split()
     return tuple(args)
@@ -331,7 +350,7 @@ def parse_grub_default(text: str) -> tuple[str, ...]:
 def parse_grub_cfg(text: str) -> tuple[str, ...]:
     """Kernel arguments of the first boot entry in a generated grub.cfg."""
     for line in text.splitlines():
-        m = _KERNEL_LINE.match(line)
+        m = re.match(_KERNEL_LINE, line)
         if m:
             return tuple(m.group(3).split())
     return ()

@@ -15,8 +15,9 @@ from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
 
 KNOB = "kernel.apparmor_restrict_unprivileged_userns"
-_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._+/-]+$")
-_HEADER = re.compile(
+_SAFE_PATH = r"^/[A-Za-z0-9._+/-]+$"
+# patterns compile on first use (re caches them): only hosts with the restriction parse profiles
+_HEADER = (
     r"""^\s*(?:profile\s+(?P<name>[^\s{]+)(?:\s+(?P<attach>"[^"]+"|[/@]\S*))?|(?P<bare>"/[^"]+"|/\S*))"""
     r"""\s*(?:flags\s*=\s*\((?P<flags>[^)]*)\))?\s*\{\s*$"""
 )
@@ -43,7 +44,7 @@ def parse_apparmor_profiles(text: str, path: str = "") -> list[Profile]:
     lines = [_strip_comment(ln) for ln in text.splitlines()]
     i = 0
     while i < len(lines):
-        m = _HEADER.match(lines[i])
+        m = re.match(_HEADER, lines[i])
         if not m:
             i += 1
             continue
@@ -180,7 +181,7 @@ def check_apparmor_userns(ctx: Context) -> Outcome:
             f"AppArmor blocks user namespaces for {what} at {real}: no profile with `userns,` attaches to that path "
             "(podman fails with: cannot clone: Permission denied)"
         )
-        if _SAFE_PATH.match(real):
+        if re.match(_SAFE_PATH, real):
             name = profile_name_for(real)
             remedy = fix(
                 step(

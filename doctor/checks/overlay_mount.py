@@ -3,18 +3,16 @@ system that holds podman's storage (probe), so podman can use native overlay ins
 
 from __future__ import annotations
 
-import re
-
 from rootless.doctor.common import fix, packages
-from rootless.doctor.facts import find_helper, kernel_release, namespace_probe
+from rootless.doctor.facts import find_helper, kernel_release, namespace_probe, version_triple
 from rootless.doctor.model import Outcome, Status, ok, skip
 from rootless.doctor.registry import check
 from rootless.doctor.runner import Context
 
 
 def kernel_version(release: str) -> tuple[int, int] | None:
-    m = re.match(r"(\d+)\.(\d+)", release)
-    return (int(m.group(1)), int(m.group(2))) if m else None
+    triple = version_triple(release)
+    return (triple[0], triple[1]) if triple else None
 
 
 @check(
