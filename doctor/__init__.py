@@ -83,7 +83,11 @@ class Diagnosis(NamedTuple):
 
 
 def diagnose(
-    host: Host | None = None, ids: Iterable[str] | None = None, *, probes: bool = True
+    host: Host | None = None,
+    ids: Iterable[str] | None = None,
+    *,
+    probes: bool = True,
+    facts: Facts | None = None,
 ) -> Diagnosis:
     """Run the checks (all, or ``ids`` plus their dependencies) against ``host``."""
     from .host import RealHost  # noqa: PLC0415 - the API module stays light
@@ -98,7 +102,7 @@ def diagnose(
         if unknown:
             raise UnknownCheckError(unknown)
         specs = with_dependencies(wanted)
-    result = run(target, specs, probes=probes)
+    result = run(target, specs, probes=probes, facts=facts)
     return Diagnosis(result.findings, result.facts, target)
 
 

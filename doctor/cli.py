@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from .command import DoctorOptions, run_doctor
+from .command import run_doctor
+from .options import DoctorOptions
 
 
 def doctor(

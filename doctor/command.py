@@ -11,7 +11,7 @@ import json
 import os
 import pwd
 import sys
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING
 
 from rootless.errors import UsageError
 from rootless.exitcodes import ExitCode
@@ -20,35 +20,27 @@ from . import CheckInfo, UnknownCheckError, diagnose, host_facts, list_checks
 from .fixes import plan_steps, render_fix_script
 from .host import Host, RealHost
 from .model import Finding, Status
+from .options import DoctorOptions, OptionParser
 from .report import build_envelope, render_json, render_text
+from .runner import Facts
 
 if TYPE_CHECKING:
     from .explain import Match
 
 
-class DoctorOptions(NamedTuple):
-    """Everything `rootless doctor` was asked to do (from typer or from the fast path)."""
+def run_doctor(opts: DoctorOptions, *, host: Host | None = None, facts: Facts | None = None) -> int:
+    """The command itself: run the checks, print the report, write the fix script.
 
-    ids: tuple[str, ...] = ()
-    json_output: bool = False
-    list_only: bool = False
-    verbose: bool = False
-    user: str | None = None
-    probes: bool = True
-    fix_script: str | None = None
-    explain_text: str | None = None
-    strict: bool = False
-
-
-def run_doctor(opts: DoctorOptions) -> int:
-    """The command itself: run the checks, print the report, write the fix script."""
+    ``host``/``facts`` come from :func:`rootless.doctor.fast.main`, which starts the slow
+    facts (the namespace probe, podman --version) before this module is even imported.
+    """
     if opts.list_only:
         return _list(list_checks(), opts.json_output)
     if opts.fix_script == "-" and opts.json_output:
         raise UsageError(
             "--fix-script - and --json both want stdout; write the script to a file instead"
         )
-    host = _host(opts.user)
+    host = host if host is not None else _host(opts.user)
 
     wanted = list(opts.ids) if opts.ids else None
     matched: list[Match] = []
@@ -60,13 +52,13 @@ def run_doctor(opts: DoctorOptions) -> int:
         if found:
             wanted = list(dict.fromkeys([*(wanted or []), *found]))
     try:
-        result = diagnose(host, wanted, probes=opts.probes)
+        result = diagnose(host, wanted, probes=opts.probes, facts=facts)
     except UnknownCheckError as exc:
         raise UsageError(str(exc), hint="`rootless doctor --list` shows every check id") from exc
     findings = result.findings
     bad = {Status.FAIL, Status.ERROR} | ({Status.WARN} if opts.strict else set())
     code = ExitCode.FINDINGS if any(f.status in bad for f in findings) else ExitCode.OK
-    facts = host_facts(host, result.facts)
+    host_info = host_facts(host, result.facts)
 
     report_stream: IO[str] = sys.stderr if opts.fix_script == "-" else sys.stdout
     if opts.json_output:
@@ -83,13 +75,13 @@ def run_doctor(opts: DoctorOptions) -> int:
             else None,
         }
         sys.stdout.write(
-            render_json(build_envelope(findings, facts, exit_code=int(code), options=options))
+            render_json(build_envelope(findings, host_info, exit_code=int(code), options=options))
         )
     else:
         if opts.explain_text is not None:
             _print_explanation(report_stream, matched)
-        distro = (facts.get("distro") or {}).get("name") or "unknown distribution"
-        podman = f"podman {facts['podman']}" if facts.get("podman") else "no podman"
+        distro = (host_info.get("distro") or {}).get("name") or "unknown distribution"
+        podman = f"podman {host_info['podman']}" if host_info.get("podman") else "no podman"
         header = f"rootless doctor · {host.user} (uid {host.uid}) · {distro} · {podman}"
         render_text(findings, report_stream, header=header, verbose=opts.verbose)
     if opts.fix_script is not None:
@@ -172,71 +164,10 @@ def _write_fix_script(findings: list[Finding], host: Host, target: str) -> None:
     )
 
 
-class _Parser:
-    """The fast path's option parser (no typer/click/pydantic, not even argparse: start-up).
-
-    ``--help`` never reaches it (the entry point sends it to typer), and it accepts exactly
-    the options of :func:`rootless.doctor.cli.doctor` (a test compares the two).
-    """
-
-    #: option strings -> (field of DoctorOptions, takes a value)
-    OPTIONS: tuple[tuple[tuple[str, ...], str, bool], ...] = (
-        (("--json",), "json_output", False),
-        (("--list",), "list_only", False),
-        (("-v", "--verbose"), "verbose", False),
-        (("--user",), "user", True),
-        (("--no-probe",), "no_probe", False),
-        (("--fix-script",), "fix_script", True),
-        (("--explain",), "explain_text", True),
-        (("--strict",), "strict", False),
-    )
-
-    @classmethod
-    def parse(cls, args: list[str]) -> DoctorOptions:
-        known = {flag: (dest, takes) for flags, dest, takes in cls.OPTIONS for flag in flags}
-        values: dict[str, object] = {}
-        ids: list[str] = []
-        rest = list(args)
-        while rest:
-            arg = rest.pop(0)
-            if arg == "--":
-                ids += rest
-                break
-            if not arg.startswith("-") or arg == "-":
-                ids.append(arg)
-                continue
-            name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-            if name not in known:
-                raise UsageError(f"no such option: {name}", hint="rootless doctor --help")
-            dest, takes = known[name]
-            if takes and not eq:
-                if not rest:
-                    raise UsageError(
-                        f"option {name} requires an argument", hint="rootless doctor --help"
-                    )
-                value = rest.pop(0)
-            elif not takes and eq:
-                raise UsageError(
-                    f"option {name} does not take a value", hint="rootless doctor --help"
-                )
-            values[dest] = value if takes else True
-        return DoctorOptions(
-            ids=tuple(ids),
-            json_output=bool(values.get("json_output")),
-            list_only=bool(values.get("list_only")),
-            verbose=bool(values.get("verbose")),
-            user=_opt_str(values.get("user")),
-            probes=not values.get("no_probe"),
-            fix_script=_opt_str(values.get("fix_script")),
-            explain_text=_opt_str(values.get("explain_text")),
-            strict=bool(values.get("strict")),
-        )
-
-
-def _opt_str(value: object) -> str | None:
-    return None if value is None else str(value)
+#: kept for callers and tests that parse the fast path's options through this module
+_Parser = OptionParser
 
 
 def fast_main(args: list[str]) -> int:
-    """`rootless doctor ...` without typer (registered in rootless.entry.FAST_PATHS)."""
-    return run_doctor(_Parser.parse(args))
+    """`rootless doctor ...` without typer (see :mod:`rootless.doctor.fast`)."""
+    return run_doctor(OptionParser.parse(args))

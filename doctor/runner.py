@@ -10,6 +10,7 @@ Findings come back in registry order whatever order they finished in.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +36,11 @@ class Facts:
         self._lock = threading.Lock()
         self._locks: dict[object, threading.Lock] = {}
         self._memo: dict[object, object] = {}
+
+    def started(self, fn: Callable[[Host], object]) -> bool:
+        """Has anyone asked for ``fn`` yet (it may still be computing)?"""
+        with self._lock:
+            return fn in self._locks
 
     def get(self, fn: Callable[[Host], T]) -> T:
         with self._lock:
@@ -111,11 +117,20 @@ def _start_prefetch(host: Host, specs: Sequence[CheckSpec], facts: Facts, probes
             if fn not in wanted and (may_probe or fn not in PROBE_FACTS):
                 wanted.append(fn)
 
+    prefetch(facts, wanted)
+
+
+def prefetch(facts: Facts, fns: Sequence[Callable[[Host], object]]) -> None:
+    """Compute ``fns`` in background threads; a failure is dropped (the check that needs the
+    fact computes it again and reports it). Already started facts are not started twice."""
+
     def fetch(fn: Callable[[Host], object]) -> None:
         with contextlib.suppress(BaseException):  # the check itself recomputes and reports it
             facts.get(fn)
 
-    for fn in wanted:
+    for fn in fns:
+        if facts.started(fn):
+            continue
         threading.Thread(
             target=fetch, args=(fn,), name=f"doctor:prefetch:{fn.__name__}", daemon=True
         ).start()
@@ -130,7 +145,20 @@ def run(
     timeout_scale: float = 1.0,
 ) -> RunResult:
     """Run ``specs`` against ``host``; every spec yields exactly one finding."""
-    facts = facts or Facts(host)
+    # Checks are short bursts of Python; the prefetch threads mostly wait on other processes.
+    # A short GIL switch interval lets a waiting thread run as soon as its process answers
+    # instead of queueing behind a busy check for the default 5 ms.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0005))
+    try:
+        return _run(host, specs, facts or Facts(host), probes, timeout_scale)
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _run(
+    host: Host, specs: Sequence[CheckSpec], facts: Facts, probes: bool, timeout_scale: float
+) -> RunResult:
     selected = {s.id for s in specs}
     done: dict[str, Finding] = {}
     started: dict[str, float] = {}
@@ -146,33 +174,22 @@ def run(
             events[spec.id].set()
             cond.notify_all()
 
+    def skipped(spec: CheckSpec, reason: str) -> Finding:
+        return Finding(spec.id, spec.title, Status.SKIP, reason, why=spec.why)
+
     def worker(spec: CheckSpec) -> None:
-        deps = [d for d in (*spec.requires, *spec.after) if d in selected]
-        for dep in deps:
-            events[dep].wait()
+        for dep in (*spec.requires, *spec.after):
+            if dep in selected:
+                events[dep].wait()
         with cond:
             snapshot = dict(done)
         blocked = [d for d in spec.requires if d in snapshot and snapshot[d].status not in _GOOD]
         if blocked:
             reasons = ", ".join(f"{d} ({snapshot[d].status.value})" for d in blocked)
-            finish(
-                spec,
-                Finding(
-                    spec.id, spec.title, Status.SKIP, f"skipped: needs {reasons}", why=spec.why
-                ),
-            )
+            finish(spec, skipped(spec, f"skipped: needs {reasons}"))
             return
         if spec.probe and not probes:
-            finish(
-                spec,
-                Finding(
-                    spec.id,
-                    spec.title,
-                    Status.SKIP,
-                    "skipped: probes disabled (--no-probe)",
-                    why=spec.why,
-                ),
-            )
+            finish(spec, skipped(spec, "skipped: probes disabled (--no-probe)"))
             return
         ctx = Context(host=host, facts=facts, probes=probes, results=snapshot)
         t0 = time.monotonic()

@@ -23,7 +23,7 @@ from rootless.exitcodes import ExitCode
 #: leading words -> "module:function"; the function takes the remaining argv, returns a code.
 #: A fast path must still show help through typer: ``--help`` anywhere disables it.
 FAST_PATHS: dict[tuple[str, ...], str] = {
-    ("doctor",): "rootless.doctor.command:fast_main",
+    ("doctor",): "rootless.doctor.fast:main",
     ("engine", "pull"): "rootless.engine.pullcmd:fast_pull",
 }
 

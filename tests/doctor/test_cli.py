@@ -12,7 +12,7 @@ import pytest
 from doctor_helpers import HOSTS
 
 from rootless import cli, entry
-from rootless.doctor import command
+from rootless.doctor import command, fast
 from rootless.doctor.snapshot import SnapshotHost
 from rootless.exitcodes import ExitCode
 
@@ -49,6 +49,7 @@ OPTION_KEYS = {"checks", "probes", "user", "strict", "explain"}
 def use_host(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     def select(name: str) -> None:
         monkeypatch.setattr(command, "_host", lambda user: SnapshotHost(HOSTS / name))
+        monkeypatch.setattr(fast, "EARLY_START", False)
 
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
@@ -239,6 +240,7 @@ def test_verbose_shows_why_and_timings(use_host, capsys) -> None:  # type: ignor
 )
 def test_no_color(capsys, monkeypatch: pytest.MonkeyPatch, env: dict, colored: bool) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(command, "_host", lambda user: SnapshotHost(HOSTS / "centos7-userns-off"))
+    monkeypatch.setattr(fast, "EARLY_START", False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     for k, v in env.items():
@@ -326,7 +328,15 @@ def test_fast_path_parser_errors(args: list[str], message: str) -> None:
 
 def test_doctor_is_registered_and_on_the_fast_path() -> None:
     assert cli.SUBCOMMANDS["doctor"][:2] == ("rootless.doctor.cli", "doctor")
-    assert entry.FAST_PATHS[("doctor",)] == "rootless.doctor.command:fast_main"
+    assert entry.FAST_PATHS[("doctor",)] == "rootless.doctor.fast:main"
+
+
+def test_fast_path_knows_which_checks_read_the_probe() -> None:
+    from rootless.doctor.facts import namespace_probe
+    from rootless.doctor.fast import PROBE_CHECKS
+    from rootless.doctor.registry import all_checks
+
+    assert {s.id for s in all_checks() if namespace_probe in s.prefetch} == PROBE_CHECKS
 
 
 def test_help_goes_through_typer_and_teaches(capsys) -> None:  # type: ignore[no-untyped-def]
