@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import pwd
+import resource
 import shutil
 import statistics
 import subprocess
@@ -61,6 +62,12 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, subprocess.Compl
     return time.perf_counter() - start, res
 
 
+def cpu_of_children() -> float:
+    """User+system seconds of all waited-for descendants so far (grandchildren included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -100,25 +107,32 @@ def main() -> int:
         timed(doctor, env)
         timed(podman, env)
     times: dict[str, list[float]] = {"doctor": [], "podman": []}
+    cpu: dict[str, float] = {"doctor": 0.0, "podman": 0.0}
+    load_before = os.getloadavg()[0]
     for _ in range(args.runs):
-        times["doctor"].append(timed(doctor, env)[0])
-        times["podman"].append(timed(podman, env)[0])
+        for key, argv in (("doctor", doctor), ("podman", podman)):
+            before = cpu_of_children()
+            times[key].append(timed(argv, env)[0])
+            cpu[key] += cpu_of_children() - before
 
     who = name or pwd.getpwuid(os.getuid()).pw_name
     print(
-        f"host: {os.uname().release}, {os.cpu_count()} cpus; as {who}; {args.runs} runs each, interleaved"
+        f"host: {os.uname().release}, {os.cpu_count()} cpus, load average {load_before:.2f} -> "
+        f"{os.getloadavg()[0]:.2f}; as {who}; {args.runs} runs each, interleaved"
     )
     print(f"probe: {probe['summary']}")
     for key, label in (("doctor", " ".join(doctor[-3:])), ("podman", " ".join(podman[-2:]))):
         t = times[key]
         print(
             f"{label:<32} mean {statistics.mean(t) * 1000:7.1f} ms  median {statistics.median(t) * 1000:7.1f} ms"
-            f"  min {min(t) * 1000:7.1f} ms  max {max(t) * 1000:7.1f} ms"
+            f"  min {min(t) * 1000:7.1f} ms  max {max(t) * 1000:7.1f} ms  cpu {cpu[key] / len(t) * 1000:6.1f} ms/run"
         )
     ratio = statistics.mean(times["doctor"]) / statistics.mean(times["podman"])
     median_ratio = statistics.median(times["doctor"]) / statistics.median(times["podman"])
+    cpu_ratio = cpu["doctor"] / cpu["podman"] if cpu["podman"] else float("nan")
     print(
-        f"ratio doctor/podman info: {ratio:.2f} (mean), {median_ratio:.2f} (median); target <= 0.50"
+        f"ratio doctor/podman info: {ratio:.2f} (mean), {median_ratio:.2f} (median), "
+        f"{cpu_ratio:.2f} (CPU time); target <= 0.50"
     )
     return 0
 
