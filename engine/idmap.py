@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import os
 import pwd
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the hot path
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Iterable, Sequence
 
 #: the size podman, the docs and rootlesskit ask for (uid 65534 "nobody" must fit)
 WANTED_IDS = 65536
@@ -23,14 +21,54 @@ WANTED_IDS = 65536
 MAX_MAP_LINES = 340
 
 
-@dataclass(frozen=True)
-class SubIdEntry:
+class Record:
+    """An immutable record with the fields ``_fields`` (in constructor order; also its
+    ``__slots__``): equality, hashing and repr like a frozen dataclass. (``rootless engine
+    run`` imports this module on its hot path, where importing :mod:`dataclasses` and
+    generating the classes cost ~15 ms.)"""
+
+    _fields: tuple[str, ...] = ()
+    __slots__ = ()
+
+    def _init(self, *values: object) -> None:
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Record)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
+        return f"{type(self).__name__}({fields})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of a frozen record")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} of a frozen record")
+
+
+class SubIdEntry(Record):
     """One well-formed line: ``owner:start:count``."""
 
+    _fields = ("owner", "start", "count", "lineno")
+    __slots__ = _fields
     owner: str
     start: int
     count: int
     lineno: int
+
+    def __init__(self, owner: str, start: int, count: int, lineno: int) -> None:
+        self._init(owner, start, count, lineno)
 
     @property
     def end(self) -> int:
@@ -44,19 +82,27 @@ class SubIdEntry:
         return self.start <= ident < self.end
 
 
-@dataclass(frozen=True)
-class SubIdProblem:
+class SubIdProblem(Record):
     """A line that could not be used, with the reason (shown with its line number)."""
 
+    _fields = ("lineno", "text", "reason")
+    __slots__ = _fields
     lineno: int
     text: str
     reason: str
 
+    def __init__(self, lineno: int, text: str, reason: str) -> None:
+        self._init(lineno, text, reason)
 
-@dataclass(frozen=True)
-class SubIdFile:
+
+class SubIdFile(Record):
+    _fields = ("entries", "problems")
+    __slots__ = _fields
     entries: tuple[SubIdEntry, ...]
     problems: tuple[SubIdProblem, ...]
+
+    def __init__(self, entries: tuple[SubIdEntry, ...], problems: tuple[SubIdProblem, ...]) -> None:
+        self._init(entries, problems)
 
     def for_user(self, user: str, uid: int) -> tuple[SubIdEntry, ...]:
         """The ranges of a user, by name or numeric uid, in file order."""
@@ -110,13 +156,17 @@ def parse_subid(text: str) -> SubIdFile:
     return SubIdFile(tuple(entries), tuple(problems))
 
 
-@dataclass(frozen=True)
-class IdMapping:
+class IdMapping(Record):
     """One line of a uid_map/gid_map: ``container_id host_id size``."""
 
+    _fields = ("container_id", "host_id", "size")
+    __slots__ = _fields
     container_id: int
     host_id: int
     size: int
+
+    def __init__(self, container_id: int, host_id: int, size: int) -> None:
+        self._init(container_id, host_id, size)
 
     def line(self) -> str:
         return f"{self.container_id} {self.host_id} {self.size}"
@@ -171,15 +221,26 @@ def suggest_free_range(
     return candidate
 
 
-@dataclass(frozen=True)
-class UserIds:
+class UserIds(Record):
     """The ids a user namespace for ``user`` can map: own uid/gid plus sub-id ranges."""
 
+    _fields = ("user", "uid", "gid", "subuids", "subgids")
+    __slots__ = _fields
     user: str
     uid: int
     gid: int
     subuids: tuple[SubIdEntry, ...]
     subgids: tuple[SubIdEntry, ...]
+
+    def __init__(
+        self,
+        user: str,
+        uid: int,
+        gid: int,
+        subuids: tuple[SubIdEntry, ...],
+        subgids: tuple[SubIdEntry, ...],
+    ) -> None:
+        self._init(user, uid, gid, subuids, subgids)
 
     @property
     def has_ranges(self) -> bool:
@@ -192,9 +253,10 @@ class UserIds:
         return build_mappings(self.gid, self.subgids)
 
 
-def _read(path: Path) -> str:
+def _read(path: str) -> str:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
     except FileNotFoundError:
         return ""
 
@@ -208,9 +270,7 @@ def lookup_user_ids(uid: int | None = None, *, root: str | os.PathLike[str] = "/
         name, gid = pw.pw_name, pw.pw_gid
     except KeyError:
         name, gid = str(uid), os.getgid()
-    from pathlib import Path  # noqa: PLC0415 - pathlib costs ~20 ms of start-up; only needed here
-
-    base = Path(root)
-    subuid = parse_subid(_read(base / "etc/subuid")).for_user(name, uid)
-    subgid = parse_subid(_read(base / "etc/subgid")).for_user(name, uid)
+    base = os.fspath(root)
+    subuid = parse_subid(_read(os.path.join(base, "etc/subuid"))).for_user(name, uid)
+    subgid = parse_subid(_read(os.path.join(base, "etc/subgid"))).for_user(name, uid)
     return UserIds(name, uid, gid, subuid, subgid)

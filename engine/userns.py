@@ -23,18 +23,19 @@ import contextlib
 import ctypes
 import errno
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import threading
-import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
-from rootless.engine.idmap import IdMapping, UserIds, helper_argv, lookup_user_ids
+from rootless.engine.idmap import IdMapping, Record, UserIds, helper_argv, lookup_user_ids
 from rootless.errors import RootlessError
+
+# ``rootless engine run`` imports this module on its hot path: heavy modules (subprocess,
+# traceback, shutil, typing) are imported only where they are used. mypy treats any name
+# TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Literal
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -88,9 +89,12 @@ def libc() -> ctypes.CDLL:
     """The C library, loaded once, with errno capture and declared argument types."""
     global _libc  # noqa: PLW0603 - a process-wide handle to libc, loaded lazily
     if _libc is None:
-        import ctypes.util  # noqa: PLC0415 - ~30 ms of imports; only the fork path needs libc here
+        try:
+            lib = ctypes.CDLL("libc.so.6", use_errno=True)
+        except OSError:  # not glibc: ask the loader (slow: runs ldconfig)
+            from ctypes import util as ctypes_util  # noqa: PLC0415
 
-        lib = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+            lib = ctypes.CDLL(ctypes_util.find_library("c") or None, use_errno=True)
         lib.unshare.argtypes = [ctypes.c_int]
         lib.mount.argtypes = [
             ctypes.c_char_p,
@@ -110,6 +114,8 @@ def libc() -> ctypes.CDLL:
             ctypes.c_ulong,
         ]
         lib.syscall.restype = ctypes.c_long
+        lib.socket.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
         _libc = lib
     return _libc
 
@@ -147,7 +153,7 @@ def umount2(target: str, flags: int = 0) -> None:
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    machine = os.uname().machine  # what platform.machine() returns, without importing platform
+    machine = os.uname().machine
     number = _SYS_PIVOT_ROOT.get(machine)
     if number is None:
         raise OSError(errno.ENOSYS, f"pivot_root: unknown syscall number on {machine}")
@@ -167,6 +173,98 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
     return result
 
 
+def last_cap() -> int:
+    """The highest capability number the running kernel knows (CAP_LAST_CAP)."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as fh:
+            return int(fh.read())
+    except (OSError, ValueError):
+        return 40
+
+
+def drop_bounding_caps(keep: Iterable[int]) -> None:
+    """Drop every capability not in ``keep`` from the bounding set (PR_CAPBSET_DROP).
+
+    The caller needs CAP_SETPCAP in its user namespace (root there has it). After
+    ``execve`` a root process's permitted and effective sets are this bounding set.
+    """
+    wanted = set(keep)
+    for cap in range(last_cap() + 1):
+        if cap not in wanted:
+            prctl(PR_CAPBSET_DROP, cap)
+
+
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+_IFREQ_SIZE = 40  # struct ifreq: 16 bytes of name, then a union (flags: a short)
+
+
+def interface_up(name: str = "lo") -> None:
+    """Bring a network interface of the current network namespace up (SIOCSIFFLAGS).
+
+    A new network namespace starts with ``lo`` down; bubblewrap's ``loopback_setup`` does
+    the same over netlink. Two ioctls on a throw-away socket, without importing ``socket``.
+    """
+    lib = libc()
+    fd = int(lib.socket(2, 2 | os.O_CLOEXEC, 0))  # AF_INET, SOCK_DGRAM | SOCK_CLOEXEC
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"socket for bringing {name} up: {os.strerror(err)}")
+    try:
+        ifr = ctypes.create_string_buffer(name.encode()[:15], _IFREQ_SIZE)
+        _check(lib.ioctl(fd, _SIOCGIFFLAGS, ifr), f"SIOCGIFFLAGS on {name}")
+        flags = int.from_bytes(ifr.raw[16:18], sys.byteorder) | _IFF_UP
+        raw = ifr.raw[:16] + flags.to_bytes(2, sys.byteorder) + ifr.raw[18:]
+        ifr = ctypes.create_string_buffer(raw, _IFREQ_SIZE)
+        _check(lib.ioctl(fd, _SIOCSIFFLAGS, ifr), f"bring {name} up (SIOCSIFFLAGS)")
+    finally:
+        os.close(fd)
+
+
+# mount_setattr(2) has the same number on every architecture (new syscalls are unified).
+_SYS_MOUNT_SETATTR = 442
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+MOUNT_ATTR_NOSUID = 0x2
+MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_NOEXEC = 0x8
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = (
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    )
+
+
+def mount_setattr(path: str, attr_set: int, attr_clr: int = 0, *, recursive: bool = True) -> None:
+    """Change mount attributes, by default of the whole tree at ``path`` (Linux >= 5.12).
+
+    Unlike a ``MS_REMOUNT`` this reaches sub-mounts too (a read-only volume stays
+    read-only below its own mount points). Raises OSError (ENOSYS on older kernels).
+    """
+    attr = _MountAttr(attr_set, attr_clr, 0, 0)
+    flags = AT_RECURSIVE if recursive else 0
+    _check(
+        int(
+            libc().syscall(
+                _SYS_MOUNT_SETATTR,
+                AT_FDCWD,
+                _b(path),
+                flags,
+                ctypes.byref(attr),
+                ctypes.sizeof(attr),
+            )
+        ),
+        f"mount_setattr on {path}",
+        path,
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Entering a user namespace
 
@@ -175,41 +273,80 @@ class MappingError(RootlessError):
     """The user namespace could not be created or mapped. ``check_id`` names the doctor check."""
 
 
-MapMode = Literal["auto", "full", "single"]
+if TYPE_CHECKING:
+    MapMode = Literal["auto", "full", "single"]
 
 
-@dataclass(frozen=True)
-class NamespaceMapping:
+class NamespaceMapping(Record):
     """What was actually written into uid_map/gid_map, and why."""
 
+    _fields = ("uid_map", "gid_map", "full", "warning", "helper_stderr")
+    __slots__ = _fields
     uid_map: tuple[IdMapping, ...]
     gid_map: tuple[IdMapping, ...]
     full: bool
     #: set when the full mapping was wanted but could not be used (single-mapping fallback)
-    warning: str | None = None
-    helper_stderr: str = ""
+    warning: str | None
+    helper_stderr: str
+
+    def __init__(
+        self,
+        uid_map: tuple[IdMapping, ...],
+        gid_map: tuple[IdMapping, ...],
+        full: bool,
+        warning: str | None = None,
+        helper_stderr: str = "",
+    ) -> None:
+        self._init(uid_map, gid_map, full, warning, helper_stderr)
 
     @property
     def size(self) -> int:
         return sum(m.size for m in self.uid_map)
 
 
-@dataclass
 class MapPlan:
     """How to map a namespace for a user: computed once, applied to each child."""
 
-    ids: UserIds
-    mode: MapMode = "auto"
-    newuidmap: str | None = field(default=None)
-    newgidmap: str | None = field(default=None)
+    __slots__ = ("ids", "mode", "newgidmap", "newuidmap")
+
+    def __init__(
+        self,
+        ids: UserIds,
+        mode: MapMode = "auto",
+        newuidmap: str | None = None,
+        newgidmap: str | None = None,
+    ) -> None:
+        self.ids = ids
+        self.mode: MapMode = mode
+        self.newuidmap = newuidmap
+        self.newgidmap = newgidmap
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, MapPlan)
+        return (self.ids, self.mode, self.newuidmap, self.newgidmap) == (
+            other.ids,
+            other.mode,
+            other.newuidmap,
+            other.newgidmap,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a plain dataclass
+
+    def __repr__(self) -> str:
+        return (
+            f"MapPlan(ids={self.ids!r}, mode={self.mode!r}, newuidmap={self.newuidmap!r}, "
+            f"newgidmap={self.newgidmap!r})"
+        )
 
     @classmethod
     def for_current_user(cls, mode: MapMode = "auto", *, path: str | None = None) -> MapPlan:
         return cls(
             ids=lookup_user_ids(),
             mode=mode,
-            newuidmap=shutil.which("newuidmap", path=path),
-            newgidmap=shutil.which("newgidmap", path=path),
+            newuidmap=which("newuidmap", path=path),
+            newgidmap=which("newgidmap", path=path),
         )
 
     def wants_full(self) -> tuple[bool, str | None]:
@@ -238,8 +375,53 @@ def _single_map(pid: int, ids: UserIds) -> tuple[tuple[IdMapping, ...], tuple[Id
     return uid_map, gid_map
 
 
-def _run_helper(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+def which(name: str, *, path: str | None = None) -> str | None:
+    """``shutil.which`` for executables, without importing shutil (hot path)."""
+    if "/" in name:
+        return name if os.access(name, os.X_OK) and not os.path.isdir(name) else None
+    search = os.environ.get("PATH", os.defpath) if path is None else path
+    for directory in search.split(os.pathsep):
+        candidate = os.path.join(directory or ".", name)
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+class _HelperResult:
+    """What a newuidmap/newgidmap run left behind."""
+
+    __slots__ = ("returncode", "stderr")
+
+    def __init__(self, returncode: int, stderr: str) -> None:
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+def _run_helper(argv: list[str]) -> _HelperResult:
+    """Run a setuid helper with stdin closed and stderr captured (posix_spawn: no subprocess
+    import and no fork of this possibly large process)."""
+    r, w = os.pipe()
+    try:
+        pid = os.posix_spawn(
+            argv[0],
+            argv,
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, w, 2),
+            ],
+        )
+    except OSError as exc:
+        os.close(r)
+        os.close(w)
+        return _HelperResult(127, f"cannot run {argv[0]}: {exc.strerror}")
+    os.close(w)
+    try:
+        err = _read_all(r)
+    finally:
+        os.close(r)
+    _, status = os.waitpid(pid, 0)
+    return _HelperResult(os.waitstatus_to_exitcode(status), err.decode(errors="replace"))
 
 
 def write_maps(pid: int, plan: MapPlan) -> NamespaceMapping:
@@ -279,7 +461,7 @@ def write_maps(pid: int, plan: MapPlan) -> NamespaceMapping:
     return NamespaceMapping(uid_single, gid_single, False, warning)
 
 
-def _helper_error(name: str, res: subprocess.CompletedProcess[str]) -> MappingError:
+def _helper_error(name: str, res: _HelperResult) -> MappingError:
     stderr = res.stderr.strip() or f"exit status {res.returncode}"
     check = "uidmap-helpers"
     if "includes the user" in stderr or "range" in stderr.lower():
@@ -287,12 +469,17 @@ def _helper_error(name: str, res: subprocess.CompletedProcess[str]) -> MappingEr
     return MappingError(f"{name} failed: {stderr}", check_id=check)
 
 
-@dataclass
 class Child:
     """A forked child in its own user namespace."""
 
-    pid: int
-    mapping: NamespaceMapping
+    __slots__ = ("mapping", "pid")
+
+    def __init__(self, pid: int, mapping: NamespaceMapping) -> None:
+        self.pid = pid
+        self.mapping = mapping
+
+    def __repr__(self) -> str:
+        return f"Child(pid={self.pid!r}, mapping={self.mapping!r})"
 
     def wait(self) -> int:
         """Wait for the child; its exit code, or 128+N when killed by signal N."""
@@ -332,7 +519,8 @@ def fork_in_userns(
     ``keep_fds`` are left open in the child (all other inherited fds stay as they are).
     """
     del keep_fds  # documented for callers; fork keeps every inheritable fd already
-    if threading.active_count() > 1:
+    threading = sys.modules.get("threading")  # no threading module imported: no threads
+    if threading is not None and threading.active_count() > 1:
         raise RuntimeError("fork_in_userns() called with other threads running; join them first")
     r1, w1 = os.pipe()  # child -> parent: b"u" after unshare, or an error text
     r2, w2 = os.pipe()  # parent -> child: b"m" after the maps are written
@@ -361,6 +549,8 @@ def fork_in_userns(
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:
+            import traceback  # noqa: PLC0415
+
             traceback.print_exc()
             code = 1
         finally:
@@ -447,12 +637,18 @@ os.execvp(sys.argv[2], sys.argv[2:])
 """
 
 
-@dataclass(frozen=True)
-class SpawnResult:
+class SpawnResult(Record):
+    _fields = ("returncode", "stdout", "stderr", "mapping")
+    __slots__ = _fields
     returncode: int
     stdout: str
     stderr: str
     mapping: NamespaceMapping
+
+    def __init__(
+        self, returncode: int, stdout: str, stderr: str, mapping: NamespaceMapping
+    ) -> None:
+        self._init(returncode, stdout, stderr, mapping)
 
 
 def spawn_in_userns(
@@ -466,6 +662,8 @@ def spawn_in_userns(
     runs that (stdlib-only) Python code itself, with ``sys.argv == ["-c", *args]``, instead of
     exec'ing a second interpreter.
     """
+    import subprocess  # noqa: PLC0415
+
     proc = subprocess.Popen(
         [sys.executable, "-I", "-S", "-c", _SPAWN_STUB, str(CLONE_NEWUSER | flags), *argv],
         stdin=subprocess.PIPE,

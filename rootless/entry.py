@@ -11,20 +11,22 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import time
-import traceback
 from collections.abc import Callable
-from pathlib import Path
 
 from rootless import __version__
 from rootless.errors import RootlessError
 from rootless.exitcodes import ExitCode
+
+TYPE_CHECKING = False  # mypy treats this name as true
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: leading words -> "module:function"; the function takes the remaining argv, returns a code.
 #: A fast path must still show help through typer: ``--help`` anywhere disables it.
 FAST_PATHS: dict[tuple[str, ...], str] = {
     ("doctor",): "rootless.doctor.fast:main",
     ("engine", "pull"): "rootless.engine.pullcmd:fast_pull",
+    ("engine", "run"): "rootless.engine.runcli:fast_run",
 }
 
 
@@ -40,6 +42,8 @@ def _fast_path(args: list[str]) -> tuple[Callable[[list[str]], int], list[str]] 
 
 
 def _crash_log_path() -> Path:
+    from pathlib import Path  # noqa: PLC0415 - only after a crash (keeps fast paths lean)
+
     state = os.environ.get("XDG_STATE_HOME") or os.path.join(
         os.path.expanduser("~"), ".local/state"
     )
@@ -48,6 +52,9 @@ def _crash_log_path() -> Path:
 
 def report_crash(exc: BaseException) -> None:
     """Write the traceback to the crash log and a short note to stderr."""
+    import time  # noqa: PLC0415 - only after a crash (keeps fast paths lean)
+    import traceback  # noqa: PLC0415
+
     text = "".join(traceback.format_exception(exc))
     where = "stderr"
     try:
