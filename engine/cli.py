@@ -1,14 +1,15 @@
 """``rootless engine``: the embedded engine's command group.
 
 Command definitions live with their library: :mod:`rootless.engine.imagecli` (pull,
-images, rmi, prune, and the group's ``--store`` option); the runtime registers its own.
+images, rmi, prune, and the group's ``--store`` option) and :mod:`rootless.engine.runcli`
+(run, ps, stop, rm, logs).
 """
 
 from __future__ import annotations
 
 import typer
 
-from rootless.engine import imagecli
+from rootless.engine import imagecli, runcli
 
 app = typer.Typer(
     name="engine",
@@ -20,3 +21,4 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 imagecli.register(app)
+runcli.register(app)
