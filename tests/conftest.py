@@ -131,3 +131,26 @@ def auth_registry() -> Iterator[object]:
     finally:
         server.stop()
         shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------
+# A busybox root filesystem with sub-id owners (engine run tests of issue 5)
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(test_user: TestUser) -> Iterator[Path]:
+    """A busybox root filesystem owned through the test user's sub-ids (read-only use:
+    run it with ``--rootfs DIR:O`` so each container writes to its own overlay)."""
+    from harness import build_busybox_rootfs
+
+    with test_user.tmpdir() as base:
+        yield build_busybox_rootfs(test_user, base / "rootfs")
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs_nosubid(test_user_nosubid: TestUser) -> Iterator[Path]:
+    """The same rootfs built by the user without sub-ids (all files owned by that user)."""
+    from harness import build_busybox_rootfs
+
+    with test_user_nosubid.tmpdir() as base:
+        yield build_busybox_rootfs(test_user_nosubid, base / "rootfs")

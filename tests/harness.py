@@ -266,3 +266,91 @@ def current_user_as_test_user() -> TestUser:
     pw = pwd.getpwuid(os.getuid())
     rootless, python = find_user_venv_tools()
     return TestUser(pw.pw_name, pw.pw_uid, pw.pw_gid, Path(pw.pw_dir), rootless, python)
+
+
+# --------------------------------------------------------------------------------------
+# A busybox root filesystem with real owners, built as the user inside its namespace
+
+#: the accounts the sample rootfs defines (name, uid, gid, home)
+BUSYBOX_USERS = (
+    ("root", 0, 0, "/root"),
+    ("www", 101, 101, "/var/www"),
+    ("app", 1000, 1000, "/home/app"),
+    ("nobody", 65534, 65534, "/nonexistent"),
+)
+#: its groups (name, gid, members)
+BUSYBOX_GROUPS = (
+    ("root", 0, ""),
+    ("wheel", 10, "app"),
+    ("staff", 50, "app,www"),
+    ("www", 101, ""),
+    ("app", 1000, ""),
+    ("nogroup", 65534, ""),
+)
+
+_BUILD_ROOTFS = r"""
+import json, os, shutil, subprocess, sys
+from rootless.engine.userns import MapPlan, fork_in_userns
+
+dest, users, groups = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+plan = MapPlan.for_current_user(mode=sys.argv[4])
+
+def body():
+    full = len(open("/proc/self/uid_map").read().splitlines()) > 1
+    def own(path, uid, gid):
+        if full:
+            os.lchown(path, uid, gid)
+    os.makedirs(dest)
+    for d in ("bin", "etc", "proc", "dev", "sys", "root", "home", "var/www", "srv", "tmp"):
+        os.makedirs(os.path.join(dest, d), exist_ok=True)
+    os.chmod(os.path.join(dest, "tmp"), 0o1777)
+    os.chmod(os.path.join(dest, "root"), 0o700)
+    shutil.copy2("/bin/busybox", os.path.join(dest, "bin/busybox"))
+    applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True).stdout.split()
+    for name in applets:
+        if name != "busybox":
+            os.symlink("busybox", os.path.join(dest, "bin", name))
+    with open(os.path.join(dest, "etc/passwd"), "w") as fh:
+        for name, uid, gid, home in users:
+            fh.write(f"{name}:x:{uid}:{gid}:{name}:{home}:/bin/sh\n")
+    with open(os.path.join(dest, "etc/group"), "w") as fh:
+        for name, gid, members in groups:
+            fh.write(f"{name}:x:{gid}:{members}\n")
+    os.makedirs(os.path.join(dest, "home/app"))
+    own(os.path.join(dest, "home/app"), 1000, 1000)
+    with open(os.path.join(dest, "var/www/index.html"), "w") as fh:
+        fh.write("hello from busybox httpd\n")
+    own(os.path.join(dest, "var/www"), 101, 101)
+    own(os.path.join(dest, "var/www/index.html"), 101, 101)
+    with open(os.path.join(dest, "srv/nobody.txt"), "w") as fh:
+        fh.write("owned by nobody\n")
+    own(os.path.join(dest, "srv/nobody.txt"), 65534, 65534)
+    return 0
+
+child = fork_in_userns(body, plan=plan)
+sys.exit(child.wait())
+"""
+
+
+def build_busybox_rootfs(user: TestUser, dest: Path, *, mapping: str = "auto") -> Path:
+    """Build a small root filesystem at ``dest`` as ``user``, inside a user namespace.
+
+    Files keep real owners (``/var/www`` is 101:101, ``/srv/nobody.txt`` 65534:65534,
+    ``/home/app`` 1000:1000) when the user has a sub-id range; without one (single mapping)
+    everything belongs to the user. ``/etc/passwd`` and ``/etc/group`` define
+    :data:`BUSYBOX_USERS` and :data:`BUSYBOX_GROUPS`; ``/bin`` has busybox and its applets
+    (``sh``, ``httpd``, ``id``, ``stat`` ...).
+    """
+    import json
+
+    busybox = require_command("busybox", "busybox-static")
+    require(busybox == "/bin/busybox" or os.path.exists("/bin/busybox"), "/bin/busybox missing")
+    res = user.python_cmd(
+        _BUILD_ROOTFS,
+        str(dest),
+        json.dumps(BUSYBOX_USERS),
+        json.dumps(BUSYBOX_GROUPS),
+        mapping,
+    )
+    assert res.returncode == 0, res.stderr
+    return dest
