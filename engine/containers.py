@@ -614,26 +614,28 @@ def _run_foreground(
     warn: Callable[[str], None],
 ) -> int:
     name, cid = state["name"], state["id"]
-    try:
-        session = runtime.start(cfg)
-    except RootlessError as exc:
-        _after_failed_start(cdirs, cdir, state, exc)
-        raise
-    if session.mapping_warning:
-        warn(session.mapping_warning)
-    for _check, text in session.warnings:
-        warn(text)
-    raw = None
-    if session.pty_master is not None and sys.stdin.isatty():
-        raw = runtime.RawTerminal(0)
-    try:
-        code = session.serve(
-            tty_in=0 if (cfg.interactive and session.pty_master is not None) else None,
-            tty_out=1,
-        )
-    finally:
-        if raw is not None:
-            raw.restore()
+    with runtime.SignalProxy() as proxy:
+        try:
+            session = runtime.start(cfg)
+        except RootlessError as exc:
+            _after_failed_start(cdirs, cdir, state, exc)
+            raise
+        if session.mapping_warning:
+            warn(session.mapping_warning)
+        for _check, text in session.warnings:
+            warn(text)
+        raw = None
+        if session.pty_master is not None and sys.stdin.isatty():
+            raw = runtime.RawTerminal(0)
+        try:
+            code = session.serve(
+                proxy=proxy,
+                tty_in=0 if (cfg.interactive and session.pty_master is not None) else None,
+                tty_out=1,
+            )
+        finally:
+            if raw is not None:
+                raw.restore()
     if cfg.remove_dir:
         release_name(cdirs, name, cid)
         if os.path.isdir(cdir):  # C could not remove it (killed?): finish the job
@@ -647,7 +649,9 @@ def _run_foreground(
 def _after_failed_start(cdirs: str, cdir: str, state: dict[str, Any], exc: RootlessError) -> None:
     if state.get("rm"):
         release_name(cdirs, state["name"], state["id"])
-        if os.path.isdir(cdir):
+        try:  # before the namespace existed only host-owned files were made
+            runtime.remove_tree(cdir)
+        except OSError:
             with contextlib.suppress(RootlessError, OSError):
                 remove_container_dir(cdir)
         return
@@ -811,6 +815,7 @@ def _supervise(
     cfg.child_close = [ready_w, out_r, err_r]
     _monitor_state(state, os.getpid())
     write_state(cdir, state)
+    proxy = runtime.SignalProxy()  # a signal to the supervisor goes to the container
     try:
         session = runtime.start(cfg)
     except RootlessError as exc:
@@ -842,7 +847,7 @@ def _supervise(
 
     if master is not None:
         session.pty_master = None  # the log collector owns it, not a terminal relay
-    code = session.serve(on_loop=register)
+    code = session.serve(proxy=proxy, on_loop=register)
     _drain(out_r, logs, "stdout")
     _drain(err_r, logs, "stderr")
     if master is not None:

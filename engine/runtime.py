@@ -360,6 +360,7 @@ def _c_main(
         os.close(fd)
     for sock, _ in cfg.listeners:
         sock.close()
+    reset_signals()
     os.setsid()  # no terminal signals: P forwards what the container should get
     if own_netns(cfg.network):
         try:
@@ -427,6 +428,56 @@ def exit_code(status: int) -> int:
 # P: start, then serve
 
 
+class SignalProxy:
+    """podman's sig-proxy: signals to P go to the container's PID 1.
+
+    Installed *before* the container starts, so a signal that arrives while it starts is
+    queued (on the wakeup pipe) and delivered once its PID 1 exists, instead of killing P.
+    The forked C resets the handlers (:func:`reset_signals`).
+    """
+
+    def __init__(self) -> None:
+        self.wakeup, self._w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self.target = 0
+        self._previous = {sig: signal.signal(sig, _noop) for sig in FORWARDED_SIGNALS}
+        self._old_fd = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
+
+    def forward_pending(self) -> None:
+        while True:
+            try:
+                data = os.read(self.wakeup, 512)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            for signum in data:
+                if signum == signal.SIGWINCH or not self.target:
+                    continue
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.target, signum)
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._old_fd)
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        os.close(self.wakeup)
+        os.close(self._w)
+
+    def __enter__(self) -> SignalProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def reset_signals() -> None:
+    """Back to the default dispositions (in a forked child of a process with a proxy)."""
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    for sig in FORWARDED_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
 class Session:
     """A started container, seen from P."""
 
@@ -457,14 +508,17 @@ class Session:
     def serve(
         self,
         *,
-        forward_signals: bool = True,
+        proxy: SignalProxy | None = None,
         on_loop: Callable[[Loop], None] | None = None,
         tty_in: int | None = None,
         tty_out: int | None = None,
     ) -> int:
-        """Relay ports (and the tty), forward signals, wait for the container; its code."""
+        """Relay ports (and the tty), forward signals through ``proxy``, wait for the
+        container; its exit code."""
+        if proxy is not None:
+            proxy.target = self.g_pid
         if not self.cfg.listeners and self.pty_master is None and on_loop is None:
-            return self._wait_simple(forward_signals)
+            return self._wait_simple(proxy)
         from rootless.engine.portfwd import Forwarder, Loop  # noqa: PLC0415
 
         loop = Loop()
@@ -478,7 +532,9 @@ class Session:
             done[0] = True
 
         loop.set(pidfd, select.EPOLLIN, on_exit)
-        restore = self._forward_signals(loop) if forward_signals else None
+        if proxy is not None:
+            loop.set(proxy.wakeup, select.EPOLLIN, lambda _ev: proxy.forward_pending())
+            proxy.forward_pending()  # what arrived while the container was starting
         tty = _TtyRelay(loop, self.pty_master, tty_in, tty_out) if self.pty_master else None
         if on_loop is not None:
             on_loop(loop)
@@ -490,69 +546,28 @@ class Session:
         finally:
             if forwarder is not None:
                 forwarder.close()
-            if restore is not None:
-                restore()
+            if proxy is not None:
+                loop.remove(proxy.wakeup)
             os.close(pidfd)
             loop.close()
         return self._finish()
 
-    def _wait_simple(self, forward_signals: bool) -> int:
+    def _wait_simple(self, proxy: SignalProxy | None) -> int:
         pidfd = os.pidfd_open(self.child.pid)
-        restore = None
         try:
-            if forward_signals:
-                r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-                restore = self._install_forwarding(w)
+            if proxy is not None:
+                proxy.forward_pending()  # what arrived while the container was starting
                 while True:
-                    ready, _, _ = select.select([pidfd, r], [], [])
-                    if r in ready:
-                        self._forward_pending(r)
+                    ready, _, _ = select.select([pidfd, proxy.wakeup], [], [])
+                    if proxy.wakeup in ready:
+                        proxy.forward_pending()
                     if pidfd in ready:
                         break
-                os.close(r)
-                os.close(w)
             else:
                 select.select([pidfd], [], [])
         finally:
-            if restore is not None:
-                restore()
             os.close(pidfd)
         return self._finish()
-
-    def _install_forwarding(self, wakeup_w: int) -> Callable[[], None]:
-        previous = {sig: signal.signal(sig, _noop) for sig in FORWARDED_SIGNALS}
-        old_fd = signal.set_wakeup_fd(wakeup_w, warn_on_full_buffer=False)
-
-        def restore() -> None:
-            signal.set_wakeup_fd(old_fd)
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-        return restore
-
-    def _forward_pending(self, r: int) -> None:
-        try:
-            data = os.read(r, 512)
-        except BlockingIOError:
-            return
-        for signum in data:
-            if signum == signal.SIGWINCH:
-                continue
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.g_pid, signum)
-
-    def _forward_signals(self, loop: Loop) -> Callable[[], None]:
-        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        restore_handlers = self._install_forwarding(w)
-        loop.set(r, select.EPOLLIN, lambda _ev: self._forward_pending(r))
-
-        def restore() -> None:
-            restore_handlers()
-            loop.remove(r)
-            os.close(r)
-            os.close(w)
-
-        return restore
 
     def _finish(self) -> int:
         code = self.child.wait()
@@ -808,6 +823,7 @@ __all__ = [
     "RunConfig",
     "RunError",
     "Session",
+    "SignalProxy",
     "remove_tree",
     "start",
 ]
