@@ -6,11 +6,16 @@ Each container lives in ``<store>/containers/<id>/``:
   ``created``, ``status`` (``created``/``running``/``exited``), ``pid`` (the container's
   PID 1 on the host), ``monitor_pid`` (the process that waits for it: the CLI in the
   foreground, the supervisor with ``-d``), ``ports``, ``exit_code``, ...;
-* ``upper/``, ``work/``, ``merged/``: the overlay (files owned by sub-ids: removed from
-  inside the user namespace);
-* ``userdata/``: the generated ``hosts``, ``hostname``, ``resolv.conf``;
+* ``upper/``, ``work/``: the overlay's writable layer (files owned by sub-ids: removed
+  from inside the user namespace);
 * ``ctr.log``: the output of a ``-d`` container, in podman's k8s-file format
   (``<RFC3339 time> stdout|stderr F|P <text>``).
+
+Transient files live, as podman's run root, on ``$XDG_RUNTIME_DIR`` (a tmpfs) when there
+is one, in ``$XDG_RUNTIME_DIR/rootless/containers/<id>/`` (else in ``<id>/userdata/``):
+the generated ``hosts``, ``hostname``, ``resolv.conf``, the ``pid`` of the container's
+PID 1 and the overlay's mount point ``merged`` (only ever mounted inside the container's
+own mount namespace).
 
 Names are unique: ``containers/.names/<name>`` is a symlink to the id, created atomically.
 """
@@ -18,6 +23,7 @@ Names are unique: ``containers/.names/<name>`` is a symlink to the id, created a
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -71,17 +77,57 @@ def containers_dir(root: str | None = None) -> str:
     return os.path.join(root or default_store_root(), "containers")
 
 
+def userdata_dir(cid: str, cdir: str) -> str:
+    """Where a container's transient files go (see the module docstring)."""
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and os.path.isdir(xdg) and os.access(xdg, os.W_OK | os.X_OK):
+        return os.path.join(xdg, "rootless", "containers", cid)
+    return os.path.join(cdir, "userdata")
+
+
 # --------------------------------------------------------------------------------------
 # State files
+
+
+_JSON_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}
+_JSON_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", 10: "\\n", 13: "\\r", 9: "\\t"})
+
+
+def dumps(value: object) -> str:
+    """JSON for the state file without importing :mod:`json` (and :mod:`re`) on the run
+    hot path. Same output as ``json.dumps(value, ensure_ascii=False, sort_keys=True)``
+    for what state files hold (dicts with str keys, lists, str, int, float, bool, None)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return '"' + value.translate(_JSON_ESCAPES) + '"'
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("NaN and infinities are not JSON")
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(dumps(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        for key, _ in items:
+            if not isinstance(key, str):
+                raise TypeError(f"JSON keys must be strings, not {key!r}")
+        return "{" + ", ".join(f"{dumps(k)}: {dumps(v)}" for k, v in items) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 def write_state(cdir: str, state: dict[str, Any]) -> None:
     """Replace ``container.json`` atomically (tmp + rename: readers never see half a file;
     no fsync: this is runtime state, not user data)."""
-    import json  # noqa: PLC0415
-
     tmp = os.path.join(cdir, f".{STATE}.{os.getpid()}")
-    data = json.dumps(state, indent=1, sort_keys=True).encode()
+    # lone surrogates (undecodable bytes in argv or env) become \udcXX escapes
+    data = dumps(state).encode("utf-8", "backslashreplace")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, data)
@@ -404,9 +450,8 @@ def _warn(err: TextIO) -> Callable[[str], None]:
     return warn
 
 
-def prepare_files(cdir: str, network: str, hostname: str, name: str) -> list[tuple[str, str]]:
-    userdata = os.path.join(cdir, "userdata")
-    os.mkdir(userdata, 0o700)
+def prepare_files(userdata: str, network: str, hostname: str, name: str) -> list[tuple[str, str]]:
+    """Write the generated /etc files; (container path, host file) pairs to bind."""
     files = {
         "hosts": netmode.hosts_file(network, hostname, name),
         "hostname": hostname + "\n",
@@ -440,11 +485,12 @@ def run(
     err = err or sys.stderr
     warn = _warn(err)
     network = netmode.parse_network(opts.network)
-    from rootless.engine.portfwd import parse_publish  # noqa: PLC0415 - only with -p
-
     mappings: list[PortMapping] = []
-    for spec in opts.publish:
-        mappings += parse_publish(spec)
+    if opts.publish:
+        from rootless.engine.portfwd import parse_publish  # noqa: PLC0415 - imports socket
+
+        for spec in opts.publish:
+            mappings += parse_publish(spec)
     if mappings and not netmode.ports_allowed(network):
         warn(
             "Port mappings have been discarded as one of the Host, Container, Pod, and None "
@@ -485,8 +531,13 @@ def run(
             volumes=volumes,
             opts=opts,
         )
-        plan = _rootfs_plan(cdir, source, volumes, network, process)
-        plan.etc_files = prepare_files(cdir, network, hostname, name)
+        userdata = userdata_dir(cid, cdir)
+        os.makedirs(userdata, mode=0o700)
+        state["userdata"] = userdata
+        plan = _rootfs_plan(
+            cdir, userdata, source, volumes=volumes, network=network, process=process
+        )
+        plan.etc_files = prepare_files(userdata, network, hostname, name)
         listeners = []
         if mappings:
             from rootless.engine.portfwd import bind_listeners  # noqa: PLC0415
@@ -500,15 +551,16 @@ def run(
             listeners=listeners,
             interactive=opts.interactive,
             tty=opts.tty,
-            remove_dir=cdir if opts.rm else None,
+            remove_dirs=[cdir, userdata] if opts.rm else [],
             helper_log=os.path.join(cdir, "network.log"),
-            pid_file=os.path.join(cdir, PID_FILE),
+            pid_file=os.path.join(userdata, PID_FILE),
         )
         if not opts.detach:  # the supervisor writes its own
             _monitor_state(state, os.getpid())
             write_state(cdir, state)
     except BaseException:
         _discard(cdirs, cdir, name, cid)
+        runtime.remove_tree(userdata_dir(cid, cdir))
         raise
     if opts.detach:
         return _run_detached(cfg, cdirs=cdirs, cdir=cdir, state=state, out=out, warn=warn)
@@ -558,7 +610,9 @@ def _initial_state(
 
 def _rootfs_plan(
     cdir: str,
+    userdata: str,
     source: ImageSource,
+    *,
     volumes: list[Volume],
     network: str,
     process: ProcessSpec,
@@ -573,13 +627,13 @@ def _rootfs_plan(
         with contextlib.suppress(OSError):  # "/" of the container takes upper's mode
             os.chmod(upper, os.stat(source.lower).st_mode & 0o7777)
         os.mkdir(os.path.join(cdir, "work"), 0o700)
-        os.mkdir(os.path.join(cdir, "merged"), 0o700)
+        os.mkdir(os.path.join(userdata, "merged"), 0o700)
     return RootfsPlan(
         mode=mode,
         lower=source.lower,
         upper=os.path.join(cdir, "upper"),
         work=os.path.join(cdir, "work"),
-        merged=os.path.join(cdir, "merged"),
+        merged=os.path.join(userdata, "merged"),
         copy_dir=os.path.join(cdir, "rootfs"),
         volumes=volumes,
         own_netns=netmode.own_netns(network),
@@ -597,10 +651,15 @@ def _monitor_state(state: dict[str, Any], monitor: int) -> None:
     )
 
 
+def ref_userdata(ref: Ref) -> str:
+    value = ref.state.get("userdata")
+    return value if isinstance(value, str) and value else os.path.join(ref.cdir, "userdata")
+
+
 def container_pid(ref: Ref) -> int:
     """The host pid of the container's PID 1 (0 when unknown)."""
     try:
-        with open(os.path.join(ref.cdir, PID_FILE), "rb") as fh:
+        with open(os.path.join(ref_userdata(ref), PID_FILE), "rb") as fh:
             return int(fh.read().strip() or b"0")
     except (OSError, ValueError):
         return 0
@@ -636,10 +695,10 @@ def _run_foreground(
         finally:
             if raw is not None:
                 raw.restore()
-    if cfg.remove_dir:
+    if cfg.remove_dirs:
         release_name(cdirs, name, cid)
-        if os.path.isdir(cdir):  # C could not remove it (killed?): finish the job
-            remove_container_dir(cdir)
+        if any(os.path.isdir(d) for d in cfg.remove_dirs):  # C was killed?: finish the job
+            remove_container_dir(*cfg.remove_dirs)
     else:
         state.update(status="exited", exit_code=code, finished=now_iso())
         write_state(cdir, state)
@@ -649,11 +708,14 @@ def _run_foreground(
 def _after_failed_start(cdirs: str, cdir: str, state: dict[str, Any], exc: RootlessError) -> None:
     if state.get("rm"):
         release_name(cdirs, state["name"], state["id"])
+        dirs = [cdir, str(state.get("userdata") or "")]
         try:  # before the namespace existed only host-owned files were made
-            runtime.remove_tree(cdir)
+            for path in dirs:
+                if path:
+                    runtime.remove_tree(path)
         except OSError:
             with contextlib.suppress(RootlessError, OSError):
-                remove_container_dir(cdir)
+                remove_container_dir(*[d for d in dirs if d])
         return
     if os.path.isdir(cdir):
         state.update(
@@ -854,11 +916,11 @@ def _supervise(
         _drain(master, logs, "stdout")
         os.close(master)
     logs.close()
-    if cfg.remove_dir:
+    if cfg.remove_dirs:
         release_name(cdirs, state["name"], state["id"])
-        if os.path.isdir(cdir):
+        if any(os.path.isdir(d) for d in cfg.remove_dirs):
             with contextlib.suppress(RootlessError, OSError):
-                remove_container_dir(cdir)
+                remove_container_dir(*cfg.remove_dirs)
     else:
         state.update(status="exited", exit_code=code, finished=now_iso())
         with contextlib.suppress(OSError):
@@ -923,18 +985,20 @@ def stop(ref: Ref, *, timeout: float = 10, warn: Callable[[str], None] | None = 
         raise ContainerError(f"container {ref.name} did not stop after SIGKILL")
 
 
-def remove_container_dir(cdir: str) -> None:
-    """Delete a container directory, from inside the user namespace (sub-id owned files)."""
+def remove_container_dir(*dirs: str) -> None:
+    """Delete container directories, from inside the user namespace (sub-id owned files)."""
     from rootless.engine.userns import MapPlan, fork_in_userns  # noqa: PLC0415
 
     def body() -> int:
-        runtime.remove_tree(cdir)
+        for path in dirs:
+            runtime.remove_tree(path)
         return 0
 
     child = fork_in_userns(body, plan=MapPlan.for_current_user())
     code = child.wait()
-    if code != 0 or os.path.exists(cdir):
-        raise ContainerError(f"could not remove {cdir} (exit status {code})")
+    left = [d for d in dirs if os.path.lexists(d)]
+    if code != 0 or left:
+        raise ContainerError(f"could not remove {', '.join(left)} (exit status {code})")
 
 
 def remove(
@@ -953,7 +1017,7 @@ def remove(
                 exit_code=ExitCode.USAGE,
             )
         stop(ref, timeout=timeout, warn=warn)
-    remove_container_dir(ref.cdir)
+    remove_container_dir(ref.cdir, ref_userdata(ref))
     release_name(containers_dir(root), ref.name, ref.id)
 
 
@@ -1005,7 +1069,7 @@ def status_text(state: dict[str, Any], now: float | None = None) -> str:
     now = time.time() if now is None else now
     if is_running(state):
         started = _parse_iso(state.get("started")) or now
-        return f"Up {_human_duration(now - started)}"
+        return f"Up {_human_duration(now - started)} ago"  # podman's wording
     if state.get("status") == "created":
         return "Created"
     finished = _parse_iso(state.get("finished"))

@@ -113,7 +113,7 @@ class RunConfig:
         "network",
         "pid_file",
         "process",
-        "remove_dir",
+        "remove_dirs",
         "rootfs",
         "stdio",
         "tty",
@@ -128,7 +128,7 @@ class RunConfig:
         listeners: list[tuple[socket.socket, PortMapping]] | None = None,
         interactive: bool = False,
         tty: bool = False,
-        remove_dir: str | None = None,
+        remove_dirs: list[str] | None = None,
         map_plan: MapPlan | None = None,
         helper_log: str = "/dev/null",
         pid_file: str | None = None,
@@ -140,7 +140,8 @@ class RunConfig:
         self.listeners = listeners or []
         self.interactive = interactive
         self.tty = tty
-        self.remove_dir = remove_dir
+        #: removed by C (inside the user namespace) once the container has exited (--rm)
+        self.remove_dirs = remove_dirs or []
         self.map_plan = map_plan
         self.helper_log = helper_log
         #: where C records the host pid of the container's PID 1 (for stop)
@@ -391,9 +392,9 @@ def _c_main(
     os.write(pid_w, b"%d" % pid)
     os.close(pid_w)
     code = _wait_serving(pid, helper)
-    if cfg.remove_dir:
+    for path in cfg.remove_dirs:
         with contextlib.suppress(OSError):
-            remove_tree(cfg.remove_dir)
+            remove_tree(path)
     return code
 
 

@@ -397,9 +397,9 @@ class _HelperResult:
         self.stderr = stderr
 
 
-def _run_helper(argv: list[str]) -> _HelperResult:
-    """Run a setuid helper with stdin closed and stderr captured (posix_spawn: no subprocess
-    import and no fork of this possibly large process)."""
+def _spawn_helper(argv: list[str]) -> tuple[int, int] | _HelperResult:
+    """Start a setuid helper with stdin closed and stderr on a pipe: (pid, read end).
+    posix_spawn: no subprocess import and no fork of this possibly large process."""
     r, w = os.pipe()
     try:
         pid = os.posix_spawn(
@@ -413,9 +413,16 @@ def _run_helper(argv: list[str]) -> _HelperResult:
         )
     except OSError as exc:
         os.close(r)
-        os.close(w)
         return _HelperResult(127, f"cannot run {argv[0]}: {exc.strerror}")
-    os.close(w)
+    finally:
+        os.close(w)
+    return pid, r
+
+
+def _collect_helper(started: tuple[int, int] | _HelperResult) -> _HelperResult:
+    if isinstance(started, _HelperResult):
+        return started
+    pid, r = started
     try:
         err = _read_all(r)
     finally:
@@ -427,8 +434,8 @@ def _run_helper(argv: list[str]) -> _HelperResult:
 def write_maps(pid: int, plan: MapPlan) -> NamespaceMapping:
     """Map the user namespace of ``pid`` (which must have just unshared it) per ``plan``.
 
-    With ranges and helpers: ``newgidmap`` first, then ``newuidmap`` (crun's order; newgidmap
-    with a sub-gid range leaves ``setgroups`` allowed). A helper that fails raises
+    With ranges and helpers: ``newgidmap`` and ``newuidmap``, started in crun's order and
+    run concurrently (newgidmap with a sub-gid range leaves ``setgroups`` allowed). A helper that fails raises
     :class:`MappingError` with its stderr verbatim: podman fails the same way, so the
     engine reports what podman would hit instead of hiding it. Without ranges or helpers,
     mode ``auto`` falls back to a single mapping and says why in ``warning``.
@@ -444,10 +451,14 @@ def write_maps(pid: int, plan: MapPlan) -> NamespaceMapping:
         assert plan.newgidmap
         gid_map = plan.ids.gid_mappings()
         uid_map = plan.ids.uid_mappings()
-        gres = _run_helper(helper_argv(plan.newgidmap, pid, gid_map))
+        # started in crun's order, newgidmap then newuidmap, and run concurrently: the two
+        # maps are independent files, and each setuid exec costs milliseconds
+        gstarted = _spawn_helper(helper_argv(plan.newgidmap, pid, gid_map))
+        ustarted = _spawn_helper(helper_argv(plan.newuidmap, pid, uid_map))
+        gres = _collect_helper(gstarted)
+        ures = _collect_helper(ustarted)
         if gres.returncode != 0:
             raise _helper_error("newgidmap", gres)
-        ures = _run_helper(helper_argv(plan.newuidmap, pid, uid_map))
         if ures.returncode != 0:
             raise _helper_error("newuidmap", ures)
         return NamespaceMapping(uid_map, gid_map, True, None, gres.stderr + ures.stderr)

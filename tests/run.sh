@@ -24,6 +24,7 @@ APT_PACKAGES=(
     busybox-static    # the sample images are built from it
     zstd              # zstd layers in the sample images
     podman runc       # the anchor the benchmarks compare against
+    slirp4netns       # engine run --network slirp4netns (fails clearly without a usable tun)
     skopeo umoci      # independent readers of the OCI layouts we write
     openssl           # a throw-away certificate for the TLS registry test
     libcap2-bin       # setcap: the doctor's file-capability tests give a helper real file caps

@@ -51,6 +51,18 @@ class Engine:
             return []
         return sorted(p.name for p in base.iterdir() if not p.name.startswith("."))
 
+    def runroot_mentions(self, marker: str) -> list[str]:
+        """Transient dirs (on $XDG_RUNTIME_DIR) whose generated /etc/hosts names ``marker``."""
+        base = self.user.runtime_dir / "rootless" / "containers"
+        hits = []
+        for hosts in base.glob("*/hosts") if base.exists() else []:
+            try:
+                if marker in hosts.read_text():
+                    hits.append(str(hosts.parent))
+            except OSError:
+                continue
+        return hits
+
     def names(self) -> list[str]:
         base = self.store / "containers" / ".names"
         return sorted(p.name for p in base.iterdir()) if base.exists() else []
@@ -353,6 +365,7 @@ def test_rm_leaves_no_directory_no_name_and_no_process(engine: Engine) -> None:
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == marker
     assert engine.container_dirs() == []
+    assert engine.runroot_mentions(marker) == []
     assert engine.names() == []
     assert _procs_with(marker) == []
     with open("/proc/self/mountinfo") as fh:
@@ -419,6 +432,7 @@ def test_detached_container_ps_logs_stop_rm(engine: Engine) -> None:
         rm = engine.cmd("engine", "rm", "-f", marker)
     assert rm.returncode == 0, rm.stderr
     assert engine.container_dirs() == []
+    assert engine.runroot_mentions(marker) == []
     assert _procs_with(marker) == []
 
 
@@ -444,6 +458,7 @@ def test_stop_kills_after_the_timeout_when_pid1_ignores_sigterm(engine: Engine) 
     assert stop.returncode == 0
     assert "resorting to SIGKILL" in stop.stderr
     assert engine.container_dirs() == []  # --rm: gone after stop
+    assert engine.runroot_mentions(marker) == []
     assert engine.names() == []
 
 
