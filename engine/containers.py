@@ -51,8 +51,6 @@ if TYPE_CHECKING:
 
 STATE = "container.json"
 LOG = "ctr.log"
-#: the host pid of the container's PID 1, written by its parent C (no race with --rm)
-PID_FILE = "pid"
 NAMES = ".names"
 
 
@@ -60,10 +58,10 @@ class ContainerError(RootlessError):
     """A container operation failed (unknown name, still running, ...)."""
 
 
-def default_store_root() -> str:
-    """The store root; the same rule as ``rootless.engine.store.default_store_root``:
+def _store_root() -> str:
+    """The store root, by ``rootless.engine.store.default_store_root``'s rule:
     ``$ROOTLESS_STORE``, else ``$XDG_DATA_HOME/rootless``, else ``~/.local/share/rootless``.
-    (Private until the store lands; then the store's function is the one place.)"""
+    (Until the store lands; then the store's function is the one place.)"""
     env = os.environ.get("ROOTLESS_STORE")
     if env:
         return env
@@ -74,7 +72,7 @@ def default_store_root() -> str:
 
 
 def containers_dir(root: str | None = None) -> str:
-    return os.path.join(root or default_store_root(), "containers")
+    return os.path.join(root or _store_root(), "containers")
 
 
 def userdata_dir(cid: str, cdir: str) -> str:
@@ -553,7 +551,7 @@ def run(
             tty=opts.tty,
             remove_dirs=[cdir, userdata] if opts.rm else [],
             helper_log=os.path.join(cdir, "network.log"),
-            pid_file=os.path.join(userdata, PID_FILE),
+            on_pid=lambda pid: _record_pid(cdir, state, pid),
         )
         if not opts.detach:  # the supervisor writes its own
             _monitor_state(state, os.getpid())
@@ -592,10 +590,12 @@ def _initial_state(
         "image_id": source.image_id,
         "rootfs": source.lower,
         "rootfs_mode": source.mode,
+        "full_mapping": source.full_mapping,
         "command": process.args,
         "process": process.to_dict(),
         "created": now_iso(),
         "status": "created",
+        "pid": 0,
         "monitor_pid": 0,
         "monitor_start": None,
         "exit_code": None,
@@ -656,13 +656,16 @@ def ref_userdata(ref: Ref) -> str:
     return value if isinstance(value, str) and value else os.path.join(ref.cdir, "userdata")
 
 
+def _record_pid(cdir: str, state: dict[str, Any], pid: int) -> None:
+    """In C, right after the fork: the pid of the container's PID 1 into container.json."""
+    state["pid"] = pid
+    write_state(cdir, state)
+
+
 def container_pid(ref: Ref) -> int:
     """The host pid of the container's PID 1 (0 when unknown)."""
-    try:
-        with open(os.path.join(ref_userdata(ref), PID_FILE), "rb") as fh:
-            return int(fh.read().strip() or b"0")
-    except (OSError, ValueError):
-        return 0
+    pid = ref.state.get("pid")
+    return pid if isinstance(pid, int) and pid > 0 else 0
 
 
 def _run_foreground(
@@ -679,9 +682,8 @@ def _run_foreground(
         except RootlessError as exc:
             _after_failed_start(cdirs, cdir, state, exc)
             raise
-        if session.mapping_warning:
-            warn(session.mapping_warning)
-        for _check, text in session.warnings:
+        state["pid"] = session.g_pid  # C has written it; keep it in later writes
+        for text in _start_warnings(session, state):
             warn(text)
         raw = None
         if session.pty_master is not None and sys.stdin.isatty():
@@ -703,6 +705,20 @@ def _run_foreground(
         state.update(status="exited", exit_code=code, finished=now_iso())
         write_state(cdir, state)
     return code
+
+
+def _start_warnings(session: runtime.Session, state: dict[str, Any]) -> list[str]:
+    out = []
+    if session.mapping_warning:
+        out.append(session.mapping_warning)
+    if state.get("full_mapping") and not session.child.mapping.full:
+        out.append(
+            "the image was unpacked with the full sub-id range, but this run has a single-id "
+            "mapping: its files owned by other ids show as nobody and may be unreadable "
+            "(rootless doctor subid-ranges)"
+        )
+    out += [text for _check, text in session.warnings]
+    return out
 
 
 def _after_failed_start(cdirs: str, cdir: str, state: dict[str, Any], exc: RootlessError) -> None:
@@ -887,10 +903,8 @@ def _supervise(
         os.close(out_w)
         os.close(err_w)
         os.close(null)
-    lines = []
-    if session.mapping_warning:
-        lines.append(f"W\t{session.mapping_warning}")
-    lines += [f"W\t{text}" for _check, text in session.warnings]
+    state["pid"] = session.g_pid  # C has written it; keep it in later writes
+    lines = [f"W\t{text}" for text in _start_warnings(session, state)]
     lines.append("OK")
     os.write(ready_w, ("\n".join(lines) + "\n").encode())
     os.close(ready_w)

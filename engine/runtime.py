@@ -111,7 +111,7 @@ class RunConfig:
         "listeners",
         "map_plan",
         "network",
-        "pid_file",
+        "on_pid",
         "process",
         "remove_dirs",
         "rootfs",
@@ -131,7 +131,7 @@ class RunConfig:
         remove_dirs: list[str] | None = None,
         map_plan: MapPlan | None = None,
         helper_log: str = "/dev/null",
-        pid_file: str | None = None,
+        on_pid: Callable[[int], None] | None = None,
         stdio: tuple[int, int, int] | None = None,
     ) -> None:
         self.process = process
@@ -144,8 +144,9 @@ class RunConfig:
         self.remove_dirs = remove_dirs or []
         self.map_plan = map_plan
         self.helper_log = helper_log
-        #: where C records the host pid of the container's PID 1 (for stop)
-        self.pid_file = pid_file
+        #: called in C with the host pid of the container's PID 1, right after the fork
+        #: (C records it; C also removes the container with --rm, so the two cannot race)
+        self.on_pid = on_pid
         #: descriptors of the caller that C must close (e.g. the supervisor's report pipe)
         self.child_close: list[int] = []
         #: fds for the container's 0, 1, 2 (default: stdin or /dev/null, then 1 and 2)
@@ -249,7 +250,7 @@ def _g_main(cfg: RunConfig, status_w: int, go_r: int | None, alive_r: int) -> No
             )
         step = "set no_new_privs"
         prctl(PR_SET_NO_NEW_PRIVS, 1)
-        for sig in (signal.SIGPIPE, signal.SIGXFSZ, *FORWARDED_SIGNALS):
+        for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGWINCH, *FORWARDED_SIGNALS):
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         if go_r is not None:
@@ -384,11 +385,9 @@ def _c_main(
         os.close(go_r)
     if cfg.rootfs.tty_fd is not None:
         os.close(cfg.rootfs.tty_fd)
-    if cfg.pid_file:
-        with contextlib.suppress(OSError):
-            fd = os.open(cfg.pid_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-            os.write(fd, b"%d\n" % pid)
-            os.close(fd)
+    if cfg.on_pid is not None:
+        with contextlib.suppress(Exception):
+            cfg.on_pid(pid)
     os.write(pid_w, b"%d" % pid)
     os.close(pid_w)
     code = _wait_serving(pid, helper)
@@ -440,7 +439,11 @@ class SignalProxy:
     def __init__(self) -> None:
         self.wakeup, self._w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.target = 0
-        self._previous = {sig: signal.signal(sig, _noop) for sig in FORWARDED_SIGNALS}
+        #: with -t: SIGWINCH copies the terminal's size to the container's pty
+        self.pty_master: int | None = None
+        self._previous = {
+            sig: signal.signal(sig, _noop) for sig in (*FORWARDED_SIGNALS, signal.SIGWINCH)
+        }
         self._old_fd = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
 
     def forward_pending(self) -> None:
@@ -452,7 +455,11 @@ class SignalProxy:
             if not data:
                 return
             for signum in data:
-                if signum == signal.SIGWINCH or not self.target:
+                if signum == signal.SIGWINCH:
+                    if self.pty_master is not None:
+                        _copy_winsize(self.pty_master)
+                    continue
+                if not self.target:
                     continue
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(self.target, signum)
@@ -475,7 +482,7 @@ def reset_signals() -> None:
     """Back to the default dispositions (in a forked child of a process with a proxy)."""
     with contextlib.suppress(ValueError):
         signal.set_wakeup_fd(-1)
-    for sig in FORWARDED_SIGNALS:
+    for sig in (*FORWARDED_SIGNALS, signal.SIGWINCH):
         signal.signal(sig, signal.SIG_DFL)
 
 
@@ -518,6 +525,7 @@ class Session:
         container; its exit code."""
         if proxy is not None:
             proxy.target = self.g_pid
+            proxy.pty_master = self.pty_master
         if not self.cfg.listeners and self.pty_master is None and on_loop is None:
             return self._wait_simple(proxy)
         from rootless.engine.portfwd import Forwarder, Loop  # noqa: PLC0415

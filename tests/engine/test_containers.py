@@ -212,10 +212,10 @@ def test_unsupported_network_modes_are_usage_errors(value: str) -> None:
 
 def test_store_root_follows_the_stores_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOTLESS_STORE", "/x/store")
-    assert containers.default_store_root() == "/x/store"
+    assert containers._store_root() == "/x/store"
     monkeypatch.delenv("ROOTLESS_STORE")
     monkeypatch.setenv("XDG_DATA_HOME", "/x/data")
-    assert containers.default_store_root() == "/x/data/rootless"
+    assert containers._store_root() == "/x/data/rootless"
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.setenv("HOME", "/home/u")
-    assert containers.default_store_root() == "/home/u/.local/share/rootless"
+    assert containers._store_root() == "/home/u/.local/share/rootless"

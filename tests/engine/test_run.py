@@ -679,3 +679,35 @@ print("rc", rc, flush=True)
         "uid=101(www) gid=101(www) groups=50(staff)",
         "rc 0",
     ]
+
+
+def test_rootfs_without_overlay_is_used_in_place_like_podman(
+    test_user: TestUser, user_tmp: Path
+) -> None:
+    from harness import build_busybox_rootfs
+
+    rootfs = build_busybox_rootfs(test_user, user_tmp / "own-rootfs")
+    eng = Engine(test_user, user_tmp / "store", rootfs)
+    res = eng.cmd(
+        "engine", "run", "--rm", "--rootfs", str(rootfs), "sh", "-c", "echo kept > /srv/written"
+    )
+    assert res.returncode == 0, res.stderr
+    assert (rootfs / "srv/written").read_text() == "kept\n"  # podman's --rootfs: in place
+    assert eng.container_dirs() == []
+
+
+def test_an_image_that_is_not_in_the_store_is_an_engine_error(engine: Engine) -> None:
+    res = engine.cmd("engine", "run", "--rm", "no-such-image-here:latest", "true")
+    assert res.returncode == 125
+    assert "image not known locally" in res.stderr or "no image store" in res.stderr
+    assert engine.container_dirs() == []
+
+
+def test_detached_tty_output_is_logged(engine: Engine) -> None:
+    marker = f"t{uuid.uuid4().hex}"
+    res = engine.run("-d", "-t", "--name", marker, "--", "sh", "-c", "[ -t 1 ] && echo tty-out")
+    assert res.returncode == 0, res.stderr
+    follow = engine.cmd("engine", "logs", "-f", marker)  # returns once the container ended
+    assert follow.returncode == 0
+    assert follow.stdout.replace("\r", "") == "tty-out\n"
+    assert engine.cmd("engine", "rm", marker).returncode == 0
