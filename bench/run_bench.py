@@ -1,6 +1,9 @@
 """Benchmark `rootless engine run` against `podman run`, and the port relay's throughput.
 
-    sudo .venv/bin/python bench/run_bench.py [--runs 20] [--size-mib 256]
+    sudo /opt/rootless-test/venv/bin/python bench/run_bench.py [--runs 20] [--size-mib 256]
+
+Use a non-editable install (tests/run.sh builds one there): an editable install's import
+hook adds ~25 ms to every start of `rootless`.
 
 As root it drops to the unprivileged test user (``rootless-test``, created by the test
 suite with a real /etc/subuid range) and runs everything as that user:

@@ -335,6 +335,12 @@ def _clear_dir(fd: int) -> None:
         entries = list(it)
     for entry in entries:
         if entry.is_dir(follow_symlinks=False):
+            try:  # empty directories (overlay's work/work, mount points) need no walk
+                os.rmdir(entry.name, dir_fd=fd)
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
             try:
                 sub = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
             except PermissionError:  # overlay's work/work is mode 000: we own it

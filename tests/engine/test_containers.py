@@ -219,3 +219,21 @@ def test_store_root_follows_the_stores_rule(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.setenv("HOME", "/home/u")
     assert containers._store_root() == "/home/u/.local/share/rootless"
+
+
+def test_remove_tree_does_not_follow_symlinks_and_opens_locked_dirs(tmp_path: Path) -> None:
+    from rootless.engine.runtime import remove_tree
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("x")
+    tree = tmp_path / "tree"
+    (tree / "locked" / "sub").mkdir(parents=True)
+    (tree / "locked" / "sub" / "f").write_text("y")
+    (tree / "empty").mkdir()
+    (tree / "link").symlink_to(outside)
+    os.chmod(tree / "locked", 0o000)  # like overlay's work/work (we own it)
+    remove_tree(str(tree))
+    assert not tree.exists()
+    assert (outside / "keep").read_text() == "x"
+    remove_tree(str(tree))  # already gone: fine
