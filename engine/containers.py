@@ -195,6 +195,10 @@ _NOUNS = (
 )  # fmt: skip
 
 
+def _valid_hostname(name: str) -> bool:
+    return 0 < len(name) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_.") for c in name)
+
+
 def new_id() -> str:
     return os.urandom(32).hex()
 
@@ -502,6 +506,10 @@ def run(
         source = resolve_image(opts)
     cid = new_id()
     hostname = opts.hostname or cid[:12]
+    if not _valid_hostname(hostname):
+        raise UsageError(
+            f"invalid --hostname {hostname!r}: at most 64 letters, digits, '-', '_' and '.'"
+        )
     process = build_process(
         source.config,
         command=opts.command,

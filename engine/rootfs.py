@@ -334,7 +334,7 @@ def _mount_proc_sys(root: str, root_fd: int, plan: RootfsPlan) -> None:
         make_readonly(os.path.join(root, rel))
 
 
-def _mount_dev(root: str, root_fd: int, plan: RootfsPlan) -> None:
+def _mount_dev(root_fd: int, plan: RootfsPlan) -> None:
     try:
         _mount_at(
             root_fd,
@@ -346,12 +346,15 @@ def _mount_dev(root: str, root_fd: int, plan: RootfsPlan) -> None:
         )
     except OSError as exc:
         raise _step("mount tmpfs on /dev", exc) from exc
+    # the new tmpfs, pinned: every path below goes through this descriptor, so a /dev that
+    # is a symlink in the image cannot redirect a mount
     dev_fd, _ = open_in_root(root_fd, "/dev")
+    dev = fd_path(dev_fd)
     try:
         for name in DEVICES:
             os.close(os.open(name, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o666, dir_fd=dev_fd))
             try:
-                mount(f"/dev/{name}", os.path.join(root, "dev", name), None, MS_BIND)
+                mount(f"/dev/{name}", f"{dev}/{name}", None, MS_BIND)
             except OSError as exc:
                 raise _step(f"bind /dev/{name}", exc) from exc
         for name, target in DEV_LINKS:
@@ -365,25 +368,28 @@ def _mount_dev(root: str, root_fd: int, plan: RootfsPlan) -> None:
             # by path: the descriptor's mount belongs to the namespace it was opened in,
             # and bind mounts from another namespace fail with EINVAL
             pts = os.readlink(fd_path(plan.tty_fd))
-            mount(pts, os.path.join(root, "dev", "console"), None, MS_BIND)
+            mount(pts, f"{dev}/console", None, MS_BIND)
+        try:
+            # no gid=5: gid 5 may not be mapped (crun adds it only when running as real root)
+            mount(
+                "devpts",
+                f"{dev}/pts",
+                "devpts",
+                MS_NOSUID | MS_NOEXEC,
+                "newinstance,ptmxmode=0666,mode=0620",
+            )
+            mount(
+                "shm",
+                f"{dev}/shm",
+                "tmpfs",
+                MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "mode=1777,size=65536k",
+            )
+            mount("mqueue", f"{dev}/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        except OSError as exc:
+            raise _step("mount /dev/pts, /dev/shm or /dev/mqueue", exc) from exc
     finally:
         os.close(dev_fd)
-    dev = os.path.join(root, "dev")
-    try:
-        # no gid=5: gid 5 may not be mapped (crun adds it only when running as real root)
-        mount(
-            "devpts",
-            f"{dev}/pts",
-            "devpts",
-            MS_NOSUID | MS_NOEXEC,
-            "newinstance,ptmxmode=0666,mode=0620",
-        )
-        mount(
-            "shm", f"{dev}/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"
-        )
-        mount("mqueue", f"{dev}/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    except OSError as exc:
-        raise _step("mount /dev/pts, /dev/shm or /dev/mqueue", exc) from exc
 
 
 def _mask_paths(root: str, root_fd: int) -> None:
@@ -462,7 +468,7 @@ def build(plan: RootfsPlan) -> tuple[str, str | None]:
     root_fd = os.open(root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         _mount_proc_sys(root, root_fd, plan)
-        _mount_dev(root, root_fd, plan)
+        _mount_dev(root_fd, plan)
         _mask_paths(root, root_fd)
         _bind_files(root, root_fd, plan)
         _mount_volumes(root, root_fd, plan)

@@ -711,3 +711,44 @@ def test_detached_tty_output_is_logged(engine: Engine) -> None:
     assert follow.returncode == 0
     assert follow.stdout.replace("\r", "") == "tty-out\n"
     assert engine.cmd("engine", "rm", marker).returncode == 0
+
+
+def test_symlinks_in_the_image_cannot_redirect_mounts_outside_the_rootfs(
+    test_user: TestUser, user_tmp: Path
+) -> None:
+    """/dev, /proc and /etc/hosts that point at host paths resolve inside the rootfs."""
+    from harness import build_busybox_rootfs
+
+    rootfs = build_busybox_rootfs(test_user, user_tmp / "hostile")
+    outside = user_tmp / "outside"  # must never be created
+    script = (
+        "import os, sys\n"
+        "root, outside = sys.argv[1], sys.argv[2]\n"
+        "for d in ('dev', 'proc'):\n"
+        "    os.rmdir(os.path.join(root, d))\n"
+        "    os.symlink(outside + '/' + d, os.path.join(root, d))\n"
+        "os.symlink('../../../../../../..' + outside + '/hosts', os.path.join(root, 'etc/hosts'))\n"
+    )
+    res = test_user.python_cmd(script, str(rootfs), str(outside))
+    assert res.returncode == 0, res.stderr
+    eng = Engine(test_user, user_tmp / "store", rootfs)
+    res = eng.run(
+        "--rm",
+        "--hostname",
+        "inside",
+        "--",
+        "sh",
+        "-c",
+        "cat /etc/hosts | grep -c inside; ls /dev/null /proc/self/status",
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["1", "/dev/null", "/proc/self/status"]
+    assert not outside.exists()
+
+
+@pytest.mark.parametrize("hostname", ["two words", "x" * 65, "new\nline"])
+def test_invalid_hostnames_are_usage_errors(engine: Engine, hostname: str) -> None:
+    res = engine.run("--rm", "--hostname", hostname, "--", "true")
+    assert res.returncode == 2
+    assert "invalid --hostname" in res.stderr
+    assert engine.container_dirs() == []
