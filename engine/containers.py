@@ -417,6 +417,9 @@ def resolve_image(opts: RunOptions) -> ImageSource:
         return ImageSource(
             name=path, lower=path, config=None, mode="overlay" if overlay else "direct"
         )
+    cached = _cached_image(opts.image)
+    if cached is not None:
+        return cached
     try:
         import importlib  # noqa: PLC0415
 
@@ -427,14 +430,15 @@ def resolve_image(opts: RunOptions) -> ImageSource:
             "`rootless engine run --rootfs DIR`",
             exit_code=ExitCode.ENGINE,
         ) from None
-    record = store_mod.Store(None).lookup(opts.image)
+    store = store_mod.Store(None)
+    record = store.lookup(opts.image)
     if record is None:
         raise ContainerError(
             f"{opts.image}: image not known locally",
             hint=f"pull it first: rootless engine pull {opts.image}",
             exit_code=ExitCode.ENGINE,
         )
-    return ImageSource(
+    source = ImageSource(
         name=str(record.name),
         lower=str(record.rootfs),
         config=dict(record.config),
@@ -442,6 +446,100 @@ def resolve_image(opts: RunOptions) -> ImageSource:
         image_id=str(record.config_digest),
         full_mapping=bool(record.full_mapping),
     )
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        _remember_image(opts.image, source, os.path.join(str(store.layout), "index.json"))
+    return source
+
+
+# Store lookups of fully qualified references, remembered for the next run: importing the
+# store and parsing the image index and config cost ~60 ms on the run hot path. An entry
+# is valid while the store's index.json is unchanged (same mtime_ns and size: any pull,
+# tag, rmi or prune rewrites it) and the rootfs exists. marshal: no import needed.
+_IMAGE_CACHE = ".image-cache"
+_IMAGE_CACHE_MAX = 32
+
+
+def _cacheable(ref: str) -> bool:
+    """Only references whose meaning registries.conf cannot change (no short names)."""
+    if ref.startswith("sha256:"):
+        return True
+    first, slash, _ = ref.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
+
+
+def _index_stamp(index: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(index)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _cached_image(ref: str) -> ImageSource | None:
+    if not _cacheable(ref):
+        return None
+    import marshal  # noqa: PLC0415 - builtin
+
+    try:
+        with open(os.path.join(containers_dir(), _IMAGE_CACHE), "rb") as fh:
+            # our own file in the user's private store (whoever can write it can replace
+            # the image's rootfs too); only plain values are accepted from it below
+            cache = marshal.load(fh)  # noqa: S302
+        entry = cache[ref]
+        strings = ("index", "name", "lower", "image_id")
+        if not all(isinstance(entry[k], str) for k in strings):
+            return None
+        if not isinstance(entry["config"], dict) or not isinstance(entry["full_mapping"], bool):
+            return None
+        if tuple(entry["stamp"]) != _index_stamp(entry["index"]):
+            return None
+        if not os.path.isdir(entry["lower"]):
+            return None
+        return ImageSource(
+            name=entry["name"],
+            lower=entry["lower"],
+            config=entry["config"],
+            mode="overlay",
+            image_id=entry["image_id"],
+            full_mapping=entry["full_mapping"],
+        )
+    except (OSError, EOFError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _remember_image(ref: str, source: ImageSource, index: str) -> None:
+    if not _cacheable(ref):
+        return
+    stamp = _index_stamp(index)
+    if stamp is None:
+        return
+    import marshal  # noqa: PLC0415
+
+    path = os.path.join(containers_dir(), _IMAGE_CACHE)
+    os.makedirs(containers_dir(), mode=0o700, exist_ok=True)
+    try:
+        with open(path, "rb") as fh:
+            cache = marshal.load(fh)  # noqa: S302 - see _cached_image
+        if not isinstance(cache, dict):
+            cache = {}
+    except (OSError, EOFError, ValueError, TypeError):
+        cache = {}
+    cache.pop(ref, None)
+    cache[ref] = {
+        "index": index,
+        "stamp": list(stamp),
+        "name": source.name,
+        "lower": source.lower,
+        "config": source.config,
+        "image_id": source.image_id,
+        "full_mapping": source.full_mapping,
+    }
+    while len(cache) > _IMAGE_CACHE_MAX:
+        cache.pop(next(iter(cache)))
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "wb") as fh:
+        marshal.dump(cache, fh)
+    os.replace(tmp, path)
 
 
 def _warn(err: TextIO) -> Callable[[str], None]:

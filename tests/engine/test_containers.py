@@ -237,3 +237,41 @@ def test_remove_tree_does_not_follow_symlinks_and_opens_locked_dirs(tmp_path: Pa
     assert not tree.exists()
     assert (outside / "keep").read_text() == "x"
     remove_tree(str(tree))  # already gone: fine
+
+
+@pytest.mark.parametrize(
+    ("ref", "cacheable"),
+    [("busybox", False), ("library/busybox", False), ("docker.io/library/busybox", True),
+     ("localhost/x", True), ("127.0.0.1:5000/x:1", True), ("sha256:abcd", True)],
+)  # fmt: skip
+def test_only_fully_qualified_lookups_are_remembered(ref: str, cacheable: bool) -> None:
+    assert containers._cacheable(ref) is cacheable
+
+
+def test_a_remembered_lookup_is_dropped_when_the_index_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROOTLESS_STORE", str(tmp_path))
+    index = tmp_path / "index.json"
+    index.write_text("{}")
+    (tmp_path / "rootfs").mkdir()
+    src = containers.ImageSource(
+        name="localhost/x:latest",
+        lower=str(tmp_path / "rootfs"),
+        config={"config": {"Cmd": ["sh"]}},
+        mode="overlay",
+        image_id="sha256:00",
+        full_mapping=True,
+    )
+    containers._remember_image("localhost/x", src, str(index))
+    hit = containers._cached_image("localhost/x")
+    assert hit is not None
+    assert (hit.name, hit.lower, hit.config, hit.full_mapping) == (
+        src.name,
+        src.lower,
+        src.config,
+        True,
+    )
+    assert containers._cached_image("localhost/y") is None
+    index.write_text('{"changed": 1}')  # a pull, rmi or prune rewrote the index
+    assert containers._cached_image("localhost/x") is None
