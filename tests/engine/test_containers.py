@@ -275,3 +275,20 @@ def test_a_remembered_lookup_is_dropped_when_the_index_changes(
     assert containers._cached_image("localhost/y") is None
     index.write_text('{"changed": 1}')  # a pull, rmi or prune rewrote the index
     assert containers._cached_image("localhost/x") is None
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"ROOTLESS_STORE": "/x/store"}, {"XDG_DATA_HOME": "/x/data"}, {"HOME": "/home/u"}],
+    ids=["ROOTLESS_STORE", "XDG_DATA_HOME", "HOME"],
+)
+def test_the_store_root_rule_matches_the_stores(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rootless.engine.store import default_store_root
+
+    for name in ("ROOTLESS_STORE", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert containers._store_root() == str(default_store_root())
