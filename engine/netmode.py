@@ -139,7 +139,7 @@ def _helper_failed(name: str, log: str, code: int) -> NetworkError:
             "leave --network out to run with the builtin port forwarder and no outbound network",
             check_id="tun-device",
         )
-    return NetworkError(f"{name} failed: {detail}", check_id="network-helpers")
+    return NetworkError(f"{name} failed: {detail}", check_id="network-helper")
 
 
 def start_helper(mode: str, pid: int, log: str) -> Helper | None:
@@ -151,7 +151,7 @@ def start_helper(mode: str, pid: int, log: str) -> Helper | None:
         package = "slirp4netns" if mode == "slirp4netns" else "passt"
         raise NetworkError(
             f"--network {mode} needs {mode}, which is not installed (Debian package {package})",
-            check_id="network-helpers",
+            check_id="network-helper",
         )
     if mode == "slirp4netns":
         return _start_slirp(exe, pid, log)

@@ -180,7 +180,6 @@ def _bind_error(m: PortMapping, exc: OSError) -> RootlessError:
         return PortInUseError(
             f"cannot publish port {m.host_port}: {where} is already in use on the host",
             hint=f"pick another host port (-p OTHER:{m.container_port}) or stop what listens there",
-            check_id="port-in-use",
         )
     if exc.errno == errno.EACCES and m.host_port < _unprivileged_port_start():
         return PortInUseError(
@@ -193,9 +192,8 @@ def _bind_error(m: PortMapping, exc: OSError) -> RootlessError:
     if exc.errno == errno.EADDRNOTAVAIL:
         return PortInUseError(
             f"cannot publish port {m.host_port}: {m.host_ip} is not an address of this host",
-            check_id="port-in-use",
         )
-    return PortInUseError(f"cannot listen on {where}: {exc.strerror}", check_id="port-in-use")
+    return PortInUseError(f"cannot listen on {where}: {exc.strerror}")
 
 
 # --------------------------------------------------------------------------------------

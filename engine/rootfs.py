@@ -283,7 +283,7 @@ def _copy_rootfs(lower: str, dest: str) -> None:
     pid = os.posix_spawnp("cp", argv, os.environ)
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SetupError(f"copying the image rootfs {lower} to {dest} failed", "rootless-overlay")
+        raise SetupError(f"copying the image rootfs {lower} to {dest} failed", "overlay-mount")
     os.close(os.open(marker, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
 
 
@@ -313,7 +313,7 @@ def _mount_proc_sys(root: str, root_fd: int, plan: RootfsPlan) -> None:
             "mount proc (a masked or over-mounted /proc, as inside another container, "
             "forbids a new proc instance)",
             exc,
-            "proc-mount",
+            "host-environment",
         ) from exc
     sys_done = False
     if plan.own_netns:
@@ -328,7 +328,7 @@ def _mount_proc_sys(root: str, root_fd: int, plan: RootfsPlan) -> None:
         try:
             mount("/sys", fd_path(fd), None, MS_BIND | MS_REC)
         except OSError as exc:
-            raise _step("bind /sys", exc, "proc-mount") from exc
+            raise _step("bind /sys", exc, "host-environment") from exc
         finally:
             os.close(fd)
         make_readonly(os.path.join(root, rel))

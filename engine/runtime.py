@@ -219,7 +219,7 @@ def _g_main(cfg: RunConfig, status_w: int, go_r: int | None, alive_r: int) -> No
         except rootfs_mod.SetupError as exc:
             _fail(status_w, ExitCode.ENGINE, exc.check_id, f"cannot set up the rootfs: {exc}")
         if warning:
-            _send(status_w, "W", "rootless-overlay", warning)
+            _send(status_w, "W", "overlay-mount", warning)
         step = "set the hostname"
         sethostname(cfg.process.hostname)
         rootfs_mod.enter(root)

@@ -580,7 +580,7 @@ def test_a_taken_host_port_fails_early_naming_the_check(engine: Engine) -> None:
         res = engine.run("--rm", "-p", f"127.0.0.1:{port}:80", "--", "true")
     assert res.returncode == 125
     assert f"127.0.0.1:{port} is already in use" in res.stderr
-    assert "rootless doctor port-in-use" in res.stderr
+    assert "pick another host port (-p OTHER:80)" in res.stderr
     assert engine.container_dirs() == []
 
 
