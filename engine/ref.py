@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -217,7 +217,7 @@ class RegistriesConf:
                 continue
             except OSError as exc:
                 raise RootlessError(f"cannot read {path}: {exc.strerror}") from exc
-            conf.merge(_parse_toml(text, path), path)
+            conf.merge(parse_toml(text, path), path)
         return conf
 
     def merge(self, data: Mapping[str, Any], path: Path | None = None) -> None:
@@ -331,7 +331,7 @@ def _list(value: object, where: str) -> Iterable[object]:
     return value
 
 
-def _parse_toml(text: bytes, path: Path) -> dict[str, Any]:
+def parse_toml(text: bytes, path: Path) -> dict[str, Any]:
     import tomllib  # noqa: PLC0415 - only when a config is read
 
     try:
@@ -347,24 +347,36 @@ def _config_home(env: Mapping[str, str]) -> Path:
     return Path(env.get("HOME") or os.path.expanduser("~")) / ".config"
 
 
-def config_files(env: Mapping[str, str]) -> list[Path]:
-    """The registries.conf files podman reads for this user, in merge order."""
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return []
+
+
+def config_files(
+    env: Mapping[str, str],
+    *,
+    config_home: str | None = None,
+    exists: Callable[[str], bool] = os.path.exists,
+    listdir: Callable[[str], Iterable[str]] = _listdir,
+) -> list[Path]:
+    """The registries.conf files podman reads for this user, in merge order.
+
+    ``exists`` and ``listdir`` default to the real filesystem; the doctor passes its
+    injected host's, so the same order is judged on snapshot trees.
+    """
+    home = Path(config_home) if config_home else _config_home(env)
     files: list[Path] = []
-    user_conf = _config_home(env) / "containers" / "registries.conf"
+    user_conf = home / "containers" / "registries.conf"
     if env.get("CONTAINERS_REGISTRIES_CONF"):
         files.append(Path(env["CONTAINERS_REGISTRIES_CONF"]))
-    elif user_conf.exists():
+    elif exists(str(user_conf)):
         files.append(user_conf)
     else:
         files.append(Path("/etc/containers/registries.conf"))
-    for d in (
-        Path("/etc/containers/registries.conf.d"),
-        _config_home(env) / "containers" / "registries.conf.d",
-    ):
-        try:
-            files += sorted(p for p in d.iterdir() if p.suffix == ".conf")
-        except (FileNotFoundError, NotADirectoryError, PermissionError):
-            continue
+    for d in (Path("/etc/containers/registries.conf.d"), home / "containers" / "registries.conf.d"):
+        files += [d / name for name in sorted(listdir(str(d))) if name.endswith(".conf")]
     return files
 
 
