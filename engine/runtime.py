@@ -30,6 +30,7 @@ import errno
 import os
 import select
 import signal
+import warnings as _warnings  # noqa: F401 - os.execvpe imports it lazily; after pivot_root the host's stdlib is gone
 
 from rootless.engine import rootfs as rootfs_mod
 from rootless.engine.netmode import Helper, own_netns, start_helper

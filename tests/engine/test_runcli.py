@@ -115,6 +115,7 @@ def test_the_run_fast_path_imports_neither_typer_nor_rich(tmp_path) -> None:
         capture_output=True,
         text=True,
         env={"ROOTLESS_STORE": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,  # not the checkout: its rootless/ folder would shadow the installed package
         check=False,
     )
     assert res.stdout.strip() == "2 []", res.stderr
