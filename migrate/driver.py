@@ -19,9 +19,21 @@ from pathlib import PurePosixPath
 
 from .embedded import embedded_regions
 from .kinds import Extraction, FileKind, detect_kind, get_kind
-from .model import AppliedEdit, Change, Edit, Finding, FixResult, Note, Settings, Severity
+from .model import (
+    AppliedEdit,
+    Change,
+    Edit,
+    Finding,
+    FixResult,
+    GeneratedFile,
+    NewFile,
+    Note,
+    Settings,
+    Severity,
+)
 from .regions import Region
 from .registry import CommandHook, Rule, RuleContext, all_rules
+from .structure import Structure
 from .shell import (
     ENGINES,
     Assignment,
@@ -48,14 +60,26 @@ class _Run:
     notes: list[tuple[int, Note, bool]] = field(default_factory=list)
     _sorted: list[tuple[int, int, bytes, str]] = field(default_factory=list)
     _keys: list[tuple[int, int]] = field(default_factory=list)
+    #: (file offset, generated file)
+    generated: list[tuple[int, NewFile]] = field(default_factory=list)
 
     # -- results ---------------------------------------------------------------------------
 
     def emit(
-        self, item: Change | Note, region: Region, *, editable: bool = True, why: str = ""
+        self,
+        item: Change | Note | NewFile,
+        region: Region,
+        *,
+        editable: bool = True,
+        why: str = "",
     ) -> None:
         if isinstance(item, Note):
             self.notes.append((region.host_point(item.offset), item, False))
+            return
+        if isinstance(item, NewFile):
+            at = region.host_point(item.note.offset)
+            self.generated.append((at, item))
+            self.notes.append((at, item.note, True))
             return
         note = item.note
         at = region.host_point(note.offset)
@@ -70,6 +94,8 @@ class _Run:
                 return
             text = region.encode(e.text, e.start).encode("utf-8", "surrogateescape")
             mapped.append((span[0], span[1], text))
+        if mapped and all(self._has(a, b, t, note.rule) for a, b, t in mapped):
+            return  # the same edit again (an aliased YAML node, a merged key): once is enough
         ordered = sorted(mapped)
         for (_, end, _), (start, _, _) in itertools.pairwise(ordered):
             if start < end:
@@ -99,6 +125,10 @@ class _Run:
             )
         )
 
+    def _has(self, s: int, e: int, t: bytes, rule: str) -> bool:
+        i = bisect.bisect_left(self._keys, (s, e))
+        return any(x == (s, e, t, rule) for x in self._sorted[i : i + 2])
+
     def _overlap(self, s: int, e: int) -> str | None:
         # accepted edits never overlap each other, so only neighbours by start can clash
         i = bisect.bisect_left(self._keys, (s, e))
@@ -119,14 +149,26 @@ class _Run:
     # -- running rules -------------------------------------------------------------------
 
     def run_hooks(
-        self, docs: list[ShellDocument], assignments: list[Assignment], dual: bool
+        self,
+        docs: list[ShellDocument],
+        assignments: list[Assignment],
+        dual: bool,
+        structure: Structure | None = None,
     ) -> None:
         """Run every rule; results are emitted in rule order (earlier rules win overlaps)."""
         rules = [r for r in self.rules if not (r.renames_engine and dual)]
         rank = {r.id: i for i, r in enumerate(rules)}
         table = _Dispatch(rules)
-        out: list[tuple[int, int, Change | Note, Region, bool, str]] = []
+        out: list[tuple[int, int, Change | Note | NewFile, Region, bool, str]] = []
         append = out.append
+        if structure is not None:
+            whole = Region.whole(self.data, origin=structure.kind)
+            sctx = RuleContext(self.settings, None, self.kind.id)
+            for rule in rules:
+                shook = rule.on_structure
+                if shook is not None and structure.kind in rule.structures:
+                    for sitem in shook(structure, sctx):
+                        append((rank[rule.id], len(out), sitem, whole, True, ""))
         for doc in docs:
             region = doc.region
             ctx = RuleContext(self.settings, doc, self.kind.id)
@@ -294,7 +336,7 @@ def resolve_kind(path: str | None, data: bytes, kind: str | None) -> FileKind:
     if kind is not None:
         return get_kind(kind)
     if path is not None:
-        found = detect_kind(PurePosixPath(path), data[:512])
+        found = detect_kind(PurePosixPath(path), data[:4096])
         if found is not None:
             return found
     return get_kind("shell")
@@ -329,12 +371,16 @@ def fix_bytes(
     """
     settings = settings or Settings()
     fk = resolve_kind(path, data, kind)
-    if not _mentions_engine(data):
+    if not fk.always and not _mentions_engine(data):
         # nothing can match without an engine name outside comments: no parse at all
         return FixResult(fk.id, data, data)
     rules = tuple(r for r in all_rules() if settings.enabled(r.id))
     run = _Run(data, settings, fk, rules)
     ext = fk.extract(data)
+    if ext.structure is not None:
+        ext.structure.path = path
+    if ext.regions_need and not getattr(settings, ext.regions_need):
+        ext.regions = []
     docs = _documents(ext)
     try:
         return _fix(data, settings=settings, fk=fk, run=run, ext=ext, docs=docs)
@@ -352,6 +398,9 @@ def _fix(
     ext: Extraction,
     docs: list[ShellDocument],
 ) -> FixResult:
+    for at, n in ext.notes:
+        if settings.enabled(n.rule):
+            run.notes.append((at, n, False))
     dual_at = _dual_engine(docs, ext.assignments)
     if dual_at is not None and settings.enabled("dual-engine"):
         from .rules import dual_engine  # noqa: PLC0415
@@ -375,9 +424,26 @@ def _fix(
                     False,
                 )
             )
-    run.run_hooks(docs, ext.assignments, dual_at is not None)
+    run.run_hooks(docs, ext.assignments, dual_at is not None, ext.structure)
     fixed = run.apply()
     edits = tuple(AppliedEdit(s, e, t, r) for s, e, t, r in sorted(run.accepted))
+    starts = _line_starts(data)
+    generated = tuple(
+        GeneratedFile(
+            g.name, g.content, g.note.rule, bisect.bisect_right(starts, at), g.pending
+        )
+        for at, g in run.generated
+    )
+    if fixed != data and settings.verify and fk.parses is not None and not fk.parses(fixed):
+        note = Note(
+            "config-error",
+            Severity.WARNING,
+            0,
+            "rootless's changes would not parse: nothing was changed in this file "
+            "(this is a bug in rootless; please report it with the file)",
+        )
+        notes = [(at, n, False) for at, n, _ in run.notes] + [(0, note, False)]
+        return FixResult(fk.id, data, data, (), _findings(data, notes), generated)
     if fixed != data and settings.verify:
         top = [d for d in docs if d.region.parent is None]
         before = sum(len(d.error_offsets) for d in top)
@@ -397,8 +463,8 @@ def _fix(
                 "(this is a bug in rootless; please report it with the file)",
             )
             notes = [(at, n, False) for at, n, _ in run.notes] + [(0, note, False)]
-            return FixResult(fk.id, data, data, (), _findings(data, notes))
-    return FixResult(fk.id, data, fixed, edits, _findings(data, run.notes))
+            return FixResult(fk.id, data, data, (), _findings(data, notes), generated)
+    return FixResult(fk.id, data, fixed, edits, _findings(data, run.notes), generated)
 
 
 def fix_text(

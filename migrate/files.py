@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_SIZE = 2 * 1024 * 1024
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".bzr", "_darcs"})
-HEAD = 512
+HEAD = 4096
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,20 @@ class Change(NamedTuple):
     note: Note
 
 
+class NewFile(NamedTuple):
+    """A file a rule generates next to the migration (a Quadlet unit), with its explanation.
+
+    ``name`` is a bare file name; where it goes is the CLI's business (``--quadlet-dir``).
+    ``pending`` says whether the source file still needs migrating because of it (a unit
+    that runs ``docker``): then ``--check`` fails.
+    """
+
+    name: str
+    content: str
+    note: Note
+    pending: bool = True
+
+
 ComposeTarget = Literal["podman compose", "podman-compose"]
 ImageMode = Literal["apply", "suggest", "off"]
 
@@ -85,6 +99,10 @@ class Settings:
     #: re-parse the output and drop every change if it parses worse than the input (a
     #: safety net against bugs; ``--check`` skips it since it writes and shows nothing)
     verify: bool = True
+    #: systemd units: also edit the unit in place (docker -> podman in Exec*= lines)
+    edit_units: bool = False
+    #: where generated Quadlet files go (only shown in messages; the CLI writes them)
+    quadlet_dir: str = "~/.config/containers/systemd"
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id in self.ignore:
@@ -129,6 +147,27 @@ class AppliedEdit:
     rule: str
 
 
+class GeneratedFile(NamedTuple):
+    """A file generated from the migrated one (placed by the CLI, never by the driver)."""
+
+    name: str
+    content: str
+    rule: str
+    #: 1-based line of the source construct it was generated from
+    line: int
+    #: the source file still needs migrating (``--check`` fails)
+    pending: bool = True
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "content": self.content,
+            "rule": self.rule,
+            "line": self.line,
+            "pending": self.pending,
+        }
+
+
 @dataclass(frozen=True)
 class FixResult:
     """What :func:`rootless.migrate.fix_bytes` returns."""
@@ -138,10 +177,17 @@ class FixResult:
     fixed: bytes
     edits: tuple[AppliedEdit, ...] = ()
     findings: tuple[Finding, ...] = field(default=())
+    generated: tuple[GeneratedFile, ...] = field(default=())
 
     @property
     def changed(self) -> bool:
+        """The file's bytes change."""
         return self.fixed != self.original
+
+    @property
+    def pending(self) -> bool:
+        """Something still needs migrating: bytes change or a generated file replaces it."""
+        return self.fixed != self.original or any(g.pending for g in self.generated)
 
     @property
     def text(self) -> str:

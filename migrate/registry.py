@@ -7,12 +7,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .model import Change, Edit, Note, Settings, Severity
+from .model import Change, Edit, NewFile, Note, Settings, Severity
 
 if TYPE_CHECKING:
     from .shell import Assignment, Command, ShellDocument
+    from .structure import Structure
 
 Result = Iterable[Change | Note]
+StructureResult = Iterable[Change | Note | NewFile]
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class RuleContext:
 CommandHook = Callable[["Command", RuleContext], Result]
 AssignmentHook = Callable[["Assignment", RuleContext], Result]
 DocumentHook = Callable[["ShellDocument", RuleContext], Result]
+StructureHook = Callable[["Structure", RuleContext], StructureResult]
 
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -37,8 +40,12 @@ class Rule:
 
     A hook yields :class:`~rootless.migrate.model.Change` and
     :class:`~rootless.migrate.model.Note` objects and never mutates anything. Hooks exist
-    for shell commands, variable assignments (shell, Makefile, env files, and later
-    systemd ``Environment=``) and whole documents; new file kinds may add more.
+    for shell commands, variable assignments (shell, Makefile, env files, YAML ``env:``)
+    and whole shell documents, and for *structures*: the parsed model of a compose file,
+    a systemd unit, a Dockerfile or a CI config (:mod:`rootless.migrate.structure`).
+    A structure hook sees only the structure kinds listed in ``structures`` and may also
+    yield :class:`~rootless.migrate.model.NewFile` (a generated Quadlet unit). Offsets in
+    what it yields are file offsets.
     """
 
     id: str
@@ -50,6 +57,9 @@ class Rule:
     on_command: CommandHook | None = None
     on_assignment: AssignmentHook | None = None
     on_document: DocumentHook | None = None
+    on_structure: StructureHook | None = None
+    #: structure kinds the structure hook handles ("compose", "unit", "dockerfile", ...)
+    structures: frozenset[str] = frozenset()
     #: switches the engine (docker -> podman): skipped in scripts that support both engines
     renames_engine: bool = False
     #: "engine": the command hook only sees docker/podman commands (the driver filters);
@@ -103,4 +113,5 @@ def get_rule(rule_id: str) -> Rule:
 #: ids of notes the driver itself emits (not rules; listed with the rules)
 DRIVER_NOTES = {
     "parse-error": "the shell parser found a syntax error: nothing near it is changed",
+    "config-error": "the YAML/JSON/unit parser rejected the file: nothing in it is changed",
 }

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from . import crontab, envfile, makefile, rcfile, shell_script
+from . import compose, crontab, envfile, makefile, rcfile, shell_script
 from .base import Extraction, FileKind
 
 KINDS: tuple[FileKind, ...] = (
+    compose.KIND,
     makefile.KIND,
     crontab.SYSTEM_KIND,
     crontab.KIND,

@@ -13,9 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from rootless.migrate.regions import Region
 from rootless.migrate.shell import Assignment
+
+if TYPE_CHECKING:
+    from rootless.migrate.model import Note
+    from rootless.migrate.structure import Structure
 
 
 @dataclass
@@ -27,6 +32,13 @@ class Extraction:
     assignments: list[Assignment] = field(default_factory=list)
     #: variables the shell regions can resolve (``DOCKER ?= docker`` -> {"DOCKER": "docker"})
     variables: dict[str, str] = field(default_factory=dict)
+    #: the parsed model for structure rules (compose, unit, Dockerfile, CI config)
+    structure: Structure | None = None
+    #: notes the extractor itself has (a YAML syntax error): (file offset, note)
+    notes: list[tuple[int, Note]] = field(default_factory=list)
+    #: name of a :class:`~rootless.migrate.model.Settings` flag that must be set for the
+    #: shell regions to be handed to the shell rules (systemd units: ``edit_units``)
+    regions_need: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,11 @@ class FileKind:
     #: (path, first bytes of the file) -> is this kind?
     detect: Callable[[PurePosixPath, bytes], bool]
     extract: Callable[[bytes], Extraction]
+    #: also process files that never name docker/podman (compose ``image: nginx``,
+    #: Dockerfile ``FROM alpine``); other kinds are skipped without a parse
+    always: bool = False
+    #: does the output still parse? (a safety net like the shell re-parse; None: no check)
+    parses: Callable[[bytes], bool] | None = None
 
 
 def first_line(head: bytes) -> bytes:

@@ -12,6 +12,9 @@ from . import (
     buildx_build,
     buildx_unsupported,
     compose_command,
+    compose_container_name,
+    compose_v1_layout,
+    compose_version,
     cron_environment,
     daemon_plumbing,
     docker_alias,
@@ -26,6 +29,7 @@ from . import (
     gpus_flag,
     link_flag,
     log_driver,
+    privileged_container,
     privileged_port,
     remote_engine,
     resource_limits,
@@ -67,4 +71,9 @@ RULES: tuple[Rule, ...] = (
     resource_limits.RULE,
     remote_engine.RULE,
     cron_environment.RULE,
+    compose_container_name.RULE,
+    privileged_container.RULE,
+    compose_v1_layout.RULE,
+    # information
+    compose_version.RULE,
 )

@@ -6,8 +6,9 @@ import re
 
 from rootless.migrate.edits import byte_offset
 from rootless.migrate.model import DOCS, Edit, Severity
-from rootless.migrate.registry import Result, Rule, RuleContext
+from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
 from rootless.migrate.shell import Command, Word
+from rootless.migrate.structure import Structure
 
 from ._util import RUN_CREATE, engine_action
 from .sudo_docker import root_reasons
@@ -89,6 +90,63 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
         )
 
 
+COMPOSE_WHY = (
+    "the Docker socket does not exist: the user's podman socket speaks the same API; "
+    "security_opt label=disable lets the container use it on SELinux hosts"
+)
+
+
+def _socket_in(s: Structure, node: object) -> tuple[int, int] | None:
+    """File span of the docker socket path among the literal parts of a host-side value."""
+    from rootless.migrate.compose import literal_spans  # noqa: PLC0415
+
+    for a, _b, text in literal_spans(s, node):  # type: ignore[arg-type]
+        m = SOCK.search(text)
+        if m is not None:
+            pre = text[: m.start()]
+            if ":" in pre:
+                return None
+            off = a + len(pre.encode())
+            return off, off + (m.end() - m.start())
+    return None
+
+
+def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
+    from rootless.migrate.compose import add_list_item, owner, seq_items, services  # noqa: PLC0415
+
+    for svc in services(s):
+        vols = svc.node.get("volumes")
+        for item in seq_items(vols):
+            span = None
+            if item.is_scalar:
+                span = _socket_in(s, item)
+            elif item.is_map:
+                src = item.get("source") or item.get("src")
+                if src is not None and src.is_scalar:
+                    span = _socket_in(s, src)
+            if span is None:
+                continue
+            edits = [Edit(span[0], span[1], PODMAN_SOCK)]
+            opts = svc.node.get("security_opt")
+            has = any(
+                o.is_scalar and o.value.replace(":", "=") == "label=disable"
+                for o in seq_items(opts)
+            )
+            message = COMPOSE_WHY
+            if not has:
+                holder = owner(svc.node, "volumes") or svc.node
+                vols_node = holder.get("volumes")
+                assert vols_node is not None
+                add = add_list_item(s, holder, "security_opt", "label=disable", vols_node)
+                if add is None:
+                    message += " (add `security_opt: [label=disable]` by hand: flow style)"
+                else:
+                    edits.append(add)
+            yield RULE.change(edits, span[0], message, severity=Severity.REVIEW, fix=FIX_COMPOSE)
+
+
+FIX_COMPOSE = "systemctl --user enable --now podman.socket"
+
 RULE = Rule(
     id="docker-socket",
     summary="-v /var/run/docker.sock:... -> the user's podman socket",
@@ -97,4 +155,6 @@ RULE = Rule(
     link=f"{DOCS}/podman-system-service.1.html",
     on_command=check,
     actions=RUN_CREATE,
+    on_structure=check_structure,
+    structures=frozenset({"compose"}),
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rootless.migrate.model import DOCS, Severity
-from rootless.migrate.registry import Result, Rule, RuleContext
+from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
+from rootless.migrate.structure import Structure
 from rootless.migrate.shell import Command
 
 from ._util import RUN_CREATE, engine_action
@@ -27,6 +28,44 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
         )
 
 
+
+def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
+    from rootless.migrate.compose import seq_items, services  # noqa: PLC0415
+
+    for svc in services(s):
+        links = svc.node.get("links")
+        items = [i.value for i in seq_items(links) if i.is_scalar]
+        if links is not None and items:
+            aliased = [i.split(":", 1) for i in items if ":" in i]
+            diff = [f"  {svc.name}:", "-   links:"] + [f"-     - {i}" for i in items]
+            if aliased:
+                for target, alias in aliased:
+                    diff += [
+                        f"  {target}:",
+                        "+   networks:",
+                        "+     default:",
+                        f"+       aliases: [{alias}]",
+                    ]
+            yield RULE.note(
+                (svc.node.key_node("links") or links).start,
+                f"service {svc.name}: links are not supported by podman (compat API: 'link is "
+                "not supported'); services on the project network already reach each other "
+                "by name" + ("; aliases need a network alias on the target" if aliased else ""),
+                fix="suggested change: " + " | ".join(diff),
+            )
+        ext = svc.node.get("external_links")
+        if ext is not None:
+            yield RULE.note(
+                (svc.node.key_node("external_links") or ext).start,
+                f"service {svc.name}: external_links are not supported by podman: join the "
+                "other container's network instead",
+                fix=(
+                    "networks: {other: {external: true, name: NETWORK_OF_THAT_CONTAINER}} on "
+                    "this service (and `podman network connect` for the external container)"
+                ),
+            )
+
+
 RULE = Rule(
     id="link-flag",
     summary="--link is not supported: warn and show the network replacement",
@@ -35,4 +74,6 @@ RULE = Rule(
     link=f"{DOCS}/podman-network-create.1.html",
     on_command=check,
     actions=RUN_CREATE,
+    on_structure=check_structure,
+    structures=frozenset({"compose"}),
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rootless.migrate.edits import delete_opt, replace_value
 from rootless.migrate.model import Edit, Severity
-from rootless.migrate.registry import Result, Rule, RuleContext
+from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
+from rootless.migrate.structure import Structure
 from rootless.migrate.shell import Command
 
 from ._util import PODMAN_RUN, RUN_CREATE, engine_action
@@ -44,6 +45,34 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
     )
 
 
+
+def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
+    from rootless.migrate.compose import services, whole_literal  # noqa: PLC0415
+
+    for svc in services(s):
+        logging = svc.node.get("logging")
+        driver = logging.get("driver") if logging is not None else None
+        if driver is None:
+            continue
+        lit = whole_literal(s, driver)
+        if lit is None or lit[2] in SUPPORTED or not lit[2]:
+            continue
+        opts = logging.get("options") if logging is not None else None
+        dropped = [k for k, _, _ in opts.own() if k not in KEEP_OPTS] if opts is not None else []
+        extra = (
+            f"; remove its options {', '.join(dropped)} (journald does not take them)"
+            if dropped
+            else ""
+        )
+        yield RULE.change(
+            [Edit(lit[0], lit[1], "journald")],
+            lit[0],
+            f"service {svc.name}: podman has no `{lit[2]}` log driver (it fails with 'invalid "
+            f"log driver'); journald keeps the logs{extra}",
+            severity=Severity.REVIEW,
+            fix=f"forward from the journal to {lit[2]} (e.g. rsyslog/fluent-bit journald input)",
+        )
+
 RULE = Rule(
     id="log-driver",
     summary="--log-driver syslog/gelf/fluentd/... -> journald",
@@ -52,4 +81,6 @@ RULE = Rule(
     link=f"{PODMAN_RUN}#log-driver-driver",
     on_command=check,
     actions=RUN_CREATE,
+    on_structure=check_structure,
+    structures=frozenset({"compose"}),
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from rootless.migrate.model import Edit, Severity
-from rootless.migrate.registry import Result, Rule, RuleContext
+from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
 from rootless.migrate.shell import Command, ShellDocument
+from rootless.migrate.structure import Structure
 
 from ._util import engine_call
 
@@ -86,6 +87,45 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
     )
 
 
+WHY = (
+    "podman resolves short names through registries.conf: with no TTY it fails "
+    "(short-name enforcement) or may pick another registry; Docker always meant docker.io"
+)
+
+
+def qualify_at(start: int, ref: str, ctx: RuleContext, what: str = "") -> Result:
+    """Change (or suggestion) qualifying ``ref`` written at file offset ``start``."""
+    full = qualify(ref)
+    if full is None:
+        return
+    if ctx.settings.image_mode == "suggest":
+        yield RULE.note(start, WHY + what, severity=Severity.INFO, fix=f"use {full}")
+        return
+    yield RULE.change(
+        [Edit.insert(start, full[: len(full) - len(ref)])], start, WHY + what, severity=Severity.REVIEW
+    )
+
+
+def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
+    if ctx.settings.image_mode == "off":
+        return
+    if s.kind == "compose":
+        from rootless.migrate.compose import services, whole_literal  # noqa: PLC0415
+
+        for svc in services(s):
+            image = svc.node.get("image")
+            if image is None or svc.node.get("build") is not None:
+                continue  # with build: the image name is the local tag
+            lit = whole_literal(s, image)
+            if lit is not None:
+                yield from qualify_at(lit[0], lit[2], ctx)
+    elif s.kind == "dockerfile":
+        from rootless.migrate.dockerfile import image_refs  # noqa: PLC0415
+
+        for start, ref in image_refs(s.root):
+            yield from qualify_at(start, ref, ctx)
+
+
 RULE = Rule(
     id="short-image-name",
     summary="short image names -> fully qualified (--images apply|suggest|off)",
@@ -94,4 +134,6 @@ RULE = Rule(
     link=LINK,
     on_command=check,
     actions=frozenset({"run", "create", "pull", "image pull"}),
+    on_structure=check_structure,
+    structures=frozenset({"compose", "dockerfile"}),
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rootless.migrate.model import Severity
-from rootless.migrate.registry import Result, Rule, RuleContext
+from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
+from rootless.migrate.structure import Structure
 from rootless.migrate.shell import Command
 
 from ._util import PODMAN_RUN, RUN_CREATE, engine_action
@@ -26,6 +27,38 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
             )
 
 
+
+def _minus_one(node: object) -> bool:
+    from rootless.migrate.yamlspan import YNode  # noqa: PLC0415
+
+    assert isinstance(node, YNode)
+    if node.is_scalar:
+        return node.value.strip() == "-1"
+    if node.is_map:
+        return any(v.is_scalar and v.value.strip() == "-1" for _, _, v in node.own())
+    return False
+
+
+def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
+    from rootless.migrate.compose import services  # noqa: PLC0415
+
+    for svc in services(s):
+        ul = svc.node.get("ulimits")
+        mem = ul.get("memlock") if ul is not None else None
+        if mem is not None and _minus_one(mem):
+            yield RULE.note(
+                mem.start,
+                f"service {svc.name}: memlock -1 means 'your current hard limit' when "
+                "rootless, not unlimited: images that lock memory (Elasticsearch, OpenSearch, "
+                "Wazuh indexer with bootstrap.memory_lock) fail to start",
+                fix=(
+                    "raise the user's hard limit (/etc/security/limits.d: `USER hard memlock "
+                    "unlimited`, or LimitMEMLOCK=infinity in user@.service) or set "
+                    "bootstrap.memory_lock=false"
+                ),
+            )
+
+
 RULE = Rule(
     id="ulimit-memlock",
     summary="--ulimit memlock=-1 is capped by the user's limit: warn",
@@ -34,4 +67,6 @@ RULE = Rule(
     link=f"{PODMAN_RUN}#ulimit-option",
     on_command=check,
     actions=RUN_CREATE,
+    on_structure=check_structure,
+    structures=frozenset({"compose"}),
 )

@@ -40,8 +40,6 @@ def test_detected(path, head, kind):
         pytest.param("app.py", b"#!/usr/bin/python3\n", id="python"),
         pytest.param("README.md", b"docker run x", id="markdown"),
         pytest.param("bin/tool", b"\x7fELF", id="an ELF binary"),
-        pytest.param("docker-compose.yml", b"services:", id="compose (issue 6)"),
-        pytest.param("Dockerfile", b"FROM alpine", id="Dockerfile (issue 6)"),
         pytest.param("bin/run", b"#!/usr/bin/perl\n", id="a perl shebang"),
         pytest.param(".envrc.bak", b"", id="a backup file"),
     ],
