@@ -41,7 +41,10 @@ def test_rule_ids_are_unique_kebab_case_and_documented():
         assert "->" in r.example, r.id
         assert "\n" not in r.example, r.id
         assert r.link.startswith("https://"), r.id
-        assert r.on_command or r.on_assignment or r.on_document or r.id == "dual-engine"
+        assert (
+            r.on_command or r.on_assignment or r.on_document or r.on_structure
+        ) or r.id == "dual-engine"
+        assert bool(r.on_structure) == bool(r.structures), r.id
 
 
 def _test_text() -> str:
