@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from . import compose, crontab, envfile, makefile, rcfile, shell_script
+from . import compose, crontab, dockerfile, envfile, makefile, rcfile, shell_script, systemd
 from .base import Extraction, FileKind
 
 KINDS: tuple[FileKind, ...] = (
     compose.KIND,
+    systemd.KIND,
+    dockerfile.KIND,
     makefile.KIND,
     crontab.SYSTEM_KIND,
     crontab.KIND,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rootless.migrate.registry import Rule
 
 from . import (
+    buildah_differences,
     buildx_build,
     buildx_unsupported,
     compose_command,
@@ -31,6 +32,7 @@ from . import (
     log_driver,
     privileged_container,
     privileged_port,
+    quadlet_unit,
     remote_engine,
     resource_limits,
     restart_policy,
@@ -51,6 +53,7 @@ RULES: tuple[Rule, ...] = (
     dual_engine.RULE,
     docker_alias.RULE,
     # rewrites marked for review
+    quadlet_unit.RULE,
     buildx_build.RULE,
     user_keep_id.RULE,
     docker_socket.RULE,
@@ -74,6 +77,7 @@ RULES: tuple[Rule, ...] = (
     compose_container_name.RULE,
     privileged_container.RULE,
     compose_v1_layout.RULE,
+    buildah_differences.RULE,
     # information
     compose_version.RULE,
 )
