@@ -120,11 +120,27 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
         metavar="[auto|always|never]",
         help="auto, always or never (NO_COLOR honoured).",
     ),
+    quadlet_dir: str | None = typer.Option(
+        None,
+        "--quadlet-dir",
+        metavar="DIR",
+        help="With --write, write generated Quadlet files into DIR (default: print them; "
+        "they belong in ~/.config/containers/systemd/).",
+    ),
+    edit_units: bool = typer.Option(
+        False,
+        "--edit-units",
+        help="Also edit systemd units in place (docker -> podman in Exec*= lines); by default "
+        "units only get a Quadlet file.",
+    ),
 ) -> int:
-    """Rewrite docker usage in scripts, rc files, Makefiles, crontabs and env files for rootless podman.
+    """Rewrite docker usage for rootless podman: scripts, rc files, Makefiles, crontabs, env
+    files, compose files, systemd units (-> Quadlet), Dockerfiles and CI configs.
 
     Shows a unified diff and a report (rule id, line:column, why, link) unless told to
-    --write or --check. Every byte outside a change is kept as it was.
+    --write or --check. Every byte outside a change is kept as it was; YAML is edited in
+    place, never re-written. A systemd unit running `docker run` gets a new Quadlet
+    .container file (printed, or written with --write --quadlet-dir DIR).
 
     \b
     Examples:
@@ -132,6 +148,8 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
       rootless migrate --write deploy.sh Makefile
       rootless migrate --check .                 # exit 1 if anything would change
       rootless migrate --json --select docker-command,sudo-docker .
+      rootless migrate docker-compose.yml .github/workflows Dockerfile
+      rootless migrate --write --quadlet-dir ~/.config/containers/systemd redis.service
       rootless migrate --sarif migrate.sarif --check .
       rootless migrate --list-rules
       rootless migrate --aliases >> ~/.bashrc
@@ -172,6 +190,11 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
         )
     from rootless.migrate.model import Settings  # noqa: PLC0415
 
+    if quadlet_dir is not None and not write:
+        raise UsageError(
+            "--quadlet-dir writes files: use it with --write",
+            hint="without --write the Quadlet files are shown in the diff",
+        )
     settings = Settings(
         compose_target=compose_target,  # type: ignore[arg-type]
         image_mode=images,  # type: ignore[arg-type]
@@ -179,6 +202,8 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
         select=sel or None,
         ignore=ign,
         verify=not check,
+        edit_units=edit_units,
+        quadlet_dir=quadlet_dir or "~/.config/containers/systemd",
     )
     mode = "write" if write else "check" if check else "diff"
     return _run(
@@ -191,6 +216,7 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
         max_size=max_size,
         jobs=jobs,
         color=_use_color(color),
+        quadlet_dir=quadlet_dir,
     )
 
 
@@ -205,6 +231,7 @@ def _run(
     max_size: int,
     jobs: int,
     color: bool,
+    quadlet_dir: str | None = None,
 ) -> int:
     from rootless.migrate import report  # noqa: PLC0415
     from rootless.migrate.files import Skipped, discover  # noqa: PLC0415
@@ -238,16 +265,29 @@ def _run(
         if mode == "write" and outcome.changed and outcome.fixed is not None:
             _write(outcome, backup)
             outcome.fixed = None
+        target_dir = quadlet_dir or settings.quadlet_dir
+        for g in outcome.generated:
+            target = os.path.join(os.path.expanduser(target_dir), g.name)
+            outcome.placed.append(target)
+            if mode == "write" and quadlet_dir is not None:
+                _write_generated(outcome, target, g.content)
         summary.files.append(outcome)
         if human:
             if outcome.diff and mode == "diff":
                 out.write(report.color_diff(outcome.diff, style))
+            if mode != "check" and not (mode == "write" and quadlet_dir is not None):
+                for g in outcome.generated:
+                    shown = os.path.join(target_dir, g.name)
+                    out.write(report.color_diff(report.new_file_diff(shown, g.content), style))
             if outcome.report:
                 out.write(outcome.report)
             if outcome.error:
                 out.write(style(f"{outcome.path}: error: {outcome.error}", "red") + "\n")
             if mode == "write" and outcome.written:
                 out.write(style(f"migrated {outcome.path}", "green") + "\n")
+            if mode == "write" and quadlet_dir is not None:
+                for target in outcome.placed:
+                    out.write(style(f"wrote {target}", "green") + "\n")
     changed = bool(summary.changed)
     failed = any(f.error for f in summary.files)
     code = ExitCode.FINDINGS if changed or failed else ExitCode.OK
@@ -267,6 +307,16 @@ def _run(
         sys.stderr.write(report.render_skipped(summary, report.Style(False)))
         out.write(report.render_summary(summary, mode, style))
     return code
+
+
+def _write_generated(outcome: Any, target: str, content: str) -> None:
+    from rootless.fsutil import atomic_write  # noqa: PLC0415
+
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        atomic_write(target, content.encode(), mode=0o644)
+    except OSError as exc:
+        outcome.error = f"could not write {target}: {exc.strerror or exc}"
 
 
 def _write(outcome: Any, backup: str | None) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rootless import __version__
-from rootless.migrate.model import Finding, Severity
+from rootless.migrate.model import Finding, GeneratedFile, Severity
 
 JSON_VERSION = 1
 
@@ -51,6 +51,10 @@ class FileOutcome:
     report: str | None = None
     reviews: int = 0
     warnings: int = 0
+    #: files generated from this one (Quadlet units); placed by the CLI
+    generated: tuple[GeneratedFile, ...] = ()
+    #: where the CLI wrote or would write each generated file
+    placed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +74,10 @@ class Summary:
     @property
     def warnings(self) -> int:
         return sum(f.warnings for f in self.files)
+
+    @property
+    def generated(self) -> int:
+        return sum(len(f.generated) for f in self.files)
 
 
 class Style:
@@ -93,6 +101,13 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
         else:
             out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def new_file_diff(target: str, content: str) -> str:
+    """A ``diff -u`` creating ``target`` with ``content``."""
+    lines = content.splitlines(keepends=True)
+    head = f"--- /dev/null\n+++ {target}\n@@ -0,0 +1,{len(lines)} @@\n"
+    return head + "".join("+" + ln if ln.endswith("\n") else "+" + ln + "\n" for ln in lines)
 
 
 def color_diff(diff: str, style: Style) -> str:
@@ -151,6 +166,9 @@ def render_summary(s: Summary, mode: str, style: Style) -> str:
         f"{s.reviews} to review",
         f"{s.warnings} warning(s)",
     ]
+    if s.generated:
+        done = "written" if mode == "write" else "generated"
+        parts.insert(2, f"{s.generated} Quadlet file(s) {done}")
     if s.skipped:
         parts.append(f"{len(s.skipped)} skipped")
     text = ", ".join(parts)
@@ -174,6 +192,7 @@ def to_json(s: Summary, mode: str, exit_code: int) -> str:
             "review": s.reviews,
             "warnings": s.warnings,
             "skipped": len(s.skipped),
+            "generated": s.generated,
         },
         "files": [
             {
@@ -185,6 +204,10 @@ def to_json(s: Summary, mode: str, exit_code: int) -> str:
                 "error": f.error,
                 "diff": f.diff,
                 "findings": [x.to_dict() for x in f.findings],
+                "generated": [
+                    {**g.to_dict(), "path": p}
+                    for g, p in zip(f.generated, f.placed or [None] * len(f.generated), strict=True)
+                ],
             }
             for f in s.files
             if f.changed or f.findings or f.error

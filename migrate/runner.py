@@ -49,13 +49,14 @@ def process(c: Candidate, job: Job, explicit: bool = False) -> FileOutcome | Ski
     out = FileOutcome(
         path=c.display,
         kind=result.kind,
-        changed=changed,
+        changed=result.pending,
         findings=findings,
         edits=len(result.edits),
         diff=unified_diff(c.display, result.original, result.fixed)
         if changed and job.want_diff
         else None,
         fixed=result.fixed if changed and job.want_bytes else None,
+        generated=result.generated,
         real_path=str(c.real),
         reviews=sum(1 for x in findings if x.severity is Severity.REVIEW),
         warnings=sum(1 for x in findings if x.severity is Severity.WARNING),

@@ -9,11 +9,28 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from . import compose, crontab, dockerfile, envfile, makefile, rcfile, shell_script, systemd
+from . import (
+    compose,
+    crontab,
+    devcontainer,
+    dockerfile,
+    envfile,
+    github,
+    gitlab,
+    jenkinsfile,
+    makefile,
+    rcfile,
+    shell_script,
+    systemd,
+)
 from .base import Extraction, FileKind
 
 KINDS: tuple[FileKind, ...] = (
+    github.KIND,
+    gitlab.KIND,
     compose.KIND,
+    devcontainer.KIND,
+    jenkinsfile.KIND,
     systemd.KIND,
     dockerfile.KIND,
     makefile.KIND,

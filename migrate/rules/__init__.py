@@ -18,6 +18,7 @@ from . import (
     compose_version,
     cron_environment,
     daemon_plumbing,
+    docker_actions,
     docker_alias,
     docker_command,
     docker_context,
@@ -27,7 +28,9 @@ from . import (
     engine_probe,
     engine_variable,
     global_options,
+    gitlab_dind,
     gpus_flag,
+    jenkins_docker_dsl,
     link_flag,
     log_driver,
     privileged_container,
@@ -78,6 +81,9 @@ RULES: tuple[Rule, ...] = (
     privileged_container.RULE,
     compose_v1_layout.RULE,
     buildah_differences.RULE,
+    gitlab_dind.RULE,
+    jenkins_docker_dsl.RULE,
     # information
     compose_version.RULE,
+    docker_actions.RULE,
 )

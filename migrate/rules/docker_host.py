@@ -28,6 +28,17 @@ def check(a: Assignment, ctx: RuleContext) -> Result:
             severity=Severity.WARNING,
             fix="DOCKER_HOST=unix:///run/user/UID/podman/podman.sock (UID: `id -u`); " + FIX,
         )
+    elif m is not None and a.dialect == "yaml":
+        yield RULE.note(
+            w.start,
+            "DOCKER_HOST points at the Docker socket; CI variables are not expanded by a "
+            "shell, so ${XDG_RUNTIME_DIR} cannot be written here",
+            severity=Severity.WARNING,
+            fix=(
+                'set it in a step: echo "DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock"'
+                ' >> "$GITHUB_ENV" (GitLab: export it in before_script); ' + FIX
+            ),
+        )
     elif m is not None:
         q = quote_context(w.text, m.start())
         target = "unix://${XDG_RUNTIME_DIR}/podman/podman.sock"
@@ -46,6 +57,8 @@ def check(a: Assignment, ctx: RuleContext) -> Result:
             severity=Severity.REVIEW,
             fix=FIX,
         )
+    elif a.dialect == "yaml" and re.match(r"^[\"']?tcp://docker:237[56]", w.text):
+        return  # GitLab's dind service: the gitlab-dind rule explains the whole setup
     elif re.match(r"^[\"']?(?:tcp|ssh)://", w.text):
         yield RULE.note(
             w.start,
