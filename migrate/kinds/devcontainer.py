@@ -136,5 +136,10 @@ def parses(data: bytes) -> bool:
 
 
 KIND = FileKind(
-    "devcontainer", "dev container config (runArgs, mounts)", detect, extract, parses=parses
+    "devcontainer",
+    "dev container config (runArgs, mounts)",
+    detect,
+    extract,
+    always=True,
+    parses=parses,
 )

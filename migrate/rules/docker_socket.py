@@ -127,6 +127,15 @@ def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
             if span is None:
                 continue
             edits = [Edit(span[0], span[1], PODMAN_SOCK)]
+            holder_node = item if item.is_scalar else (item.get("source") or item.get("src"))
+            if holder_node is not None and _plain_in_flow(s, holder_node):
+                # `{` and `}` end a plain scalar inside [ ] or { }: quote the whole value
+                if '"' in s.text(holder_node.start, holder_node.end):
+                    continue
+                edits += [
+                    Edit.insert(holder_node.start, '"'),
+                    Edit.insert(holder_node.end, '"'),
+                ]
             opts = svc.node.get("security_opt")
             has = any(
                 o.is_scalar and o.value.replace(":", "=") == "label=disable"
@@ -146,6 +155,18 @@ def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
 
 
 FIX_COMPOSE = "systemctl --user enable --now podman.socket"
+
+
+def _plain_in_flow(s: Structure, node: object) -> bool:
+    from rootless.migrate.yamlspan import YNode  # noqa: PLC0415
+
+    assert isinstance(node, YNode)
+    if node.style is not None:
+        return False
+    before = s.data[: node.start].rstrip(b" \t\r\n")
+    return before.endswith((b"[", b",", b"{")) or (
+        before.endswith(b":") and s.data.rfind(b"{", 0, node.start) > s.data.rfind(b"\n", 0, node.start)
+    )
 
 RULE = Rule(
     id="docker-socket",
