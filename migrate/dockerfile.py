@@ -176,6 +176,8 @@ def image_refs(df: Dockerfile) -> list[tuple[int, str]]:
             if name in args and args[name][0] not in seen:
                 seen.add(args[name][0])
                 out.append(args[name])
+            elif m is None and not ref.startswith("$"):
+                out.append((at, ref))  # only the tag is variable: node:${V}-alpine
         else:
             out.append((at, ref))
         if stage:

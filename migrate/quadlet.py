@@ -129,9 +129,9 @@ def runs_container(entry: Entry) -> tuple[str, list[str]] | None:
 
 
 def qualified(ref: str) -> str:
-    from .rules.short_image_name import qualify  # noqa: PLC0415
+    from .rules.short_image_name import qualify_prefix  # noqa: PLC0415
 
-    return qualify(ref) or ref
+    return (qualify_prefix(ref) or "") + ref
 
 
 def quadlet_name(path: str | None) -> str:
@@ -211,7 +211,7 @@ def _container_section(argv: list[str], entry: Entry, w: UnitWriter, conv: Conve
         conv.remarks.append(Remark(entry, "no image found in the docker run command line"))
         image = "IMAGE"
     full = qualified(image)
-    if "$" in image:
+    if "$" in full.split(":", 1)[0].split("@", 1)[0] or image.startswith("$"):
         conv.remarks.append(
             Remark(entry, f"the image {image} comes from a variable: qualify it (docker.io/...)")
         )

@@ -29,6 +29,18 @@ def qualify(ref: str) -> str | None:
     return f"docker.io/{ref}" if rest else f"docker.io/library/{ref}"
 
 
+def qualify_prefix(ref: str) -> str | None:
+    """What to insert before ``ref`` when only its tag is variable (``node:${V}-alpine``)."""
+    if "$" not in ref:
+        full = qualify(ref)
+        return None if full is None else full[: len(full) - len(ref)]
+    cut = min((i for i in (ref.find(":"), ref.find("@")) if i >= 0), default=-1)
+    if cut <= 0 or "$" in ref[:cut]:
+        return None
+    full = qualify(ref[:cut])
+    return None if full is None else full[: len(full) - cut]
+
+
 def _repo(ref: str) -> str:
     ref = ref.split("@", 1)[0]
     last = ref.rsplit("/", 1)
@@ -95,15 +107,13 @@ WHY = (
 
 def qualify_at(start: int, ref: str, ctx: RuleContext, what: str = "") -> Result:
     """Change (or suggestion) qualifying ``ref`` written at file offset ``start``."""
-    full = qualify(ref)
-    if full is None:
+    prefix = qualify_prefix(ref)
+    if prefix is None:
         return
     if ctx.settings.image_mode == "suggest":
-        yield RULE.note(start, WHY + what, severity=Severity.INFO, fix=f"use {full}")
+        yield RULE.note(start, WHY + what, severity=Severity.INFO, fix=f"use {prefix}{ref}")
         return
-    yield RULE.change(
-        [Edit.insert(start, full[: len(full) - len(ref)])], start, WHY + what, severity=Severity.REVIEW
-    )
+    yield RULE.change([Edit.insert(start, prefix)], start, WHY + what, severity=Severity.REVIEW)
 
 
 def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
@@ -119,6 +129,11 @@ def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
             lit = whole_literal(s, image)
             if lit is not None:
                 yield from qualify_at(lit[0], lit[2], ctx)
+            elif image.is_scalar and image.style in (None, "'", '"'):
+                a, b = image.text_span()
+                raw = s.text(a, b)
+                if not raw.startswith("$") and "\\" not in raw and "\n" not in raw:
+                    yield from qualify_at(a, raw, ctx)
     elif s.kind == "dockerfile":
         from rootless.migrate.dockerfile import image_refs  # noqa: PLC0415
 

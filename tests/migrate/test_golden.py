@@ -16,7 +16,7 @@ from rootless.migrate import Settings, fix_bytes
 from rootless.migrate.shell import count_errors
 
 DATA = Path(__file__).parent / "data"
-SUFFIXES = (".expected", ".findings")
+SUFFIXES = (".expected", ".findings", ".generated")
 SETTINGS = Settings(cgroup_v2=False)
 REGEN = bool(os.environ.get("ROOTLESS_REGEN"))
 
@@ -43,8 +43,20 @@ def test_golden_pair(case: Path) -> None:
     if REGEN:
         expected_path.write_bytes(result.fixed)
         findings_path.write_text(_findings_text(result))
+    generated_path = case.with_name(case.name + ".generated")
+    generated = "".join(f"==> {g.name} <==\n{g.content}" for g in result.generated)
+    if REGEN:
+        if generated:
+            generated_path.write_text(generated)
+        elif generated_path.exists():
+            generated_path.unlink()
     assert result.fixed == expected_path.read_bytes()
     assert _findings_text(result) == findings_path.read_text()
+    assert generated == (generated_path.read_text() if generated_path.exists() else "")
+    for g in result.generated:
+        from rootless.migrate.unitfile import check_quadlet
+
+        assert check_quadlet(g.content) == [], g.name
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
@@ -53,7 +65,11 @@ def test_golden_output_is_stable(case: Path) -> None:
     expected = case.with_name(case.name + ".expected").read_bytes()
     again = fix_bytes(expected, path=_id(case), settings=SETTINGS)
     assert again.fixed == expected
-    assert not [f for f in again.findings if f.applied]
+    # a unit keeps producing its Quadlet file (the unit is not edited without
+    # --edit-units); the file must be the same each time
+    assert not [f for f in again.findings if f.applied and f.rule != "quadlet-unit"]
+    first = fix_bytes(case.read_bytes(), path=_id(case), settings=SETTINGS)
+    assert again.generated == first.generated
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)

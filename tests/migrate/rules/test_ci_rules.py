@@ -155,6 +155,10 @@ NOOPS = [
     pytest.param("docker-host", "t:\n  variables:\n    DOCKER_HOST: tcp://docker:2375\n  script: [docker ps]\n", GL, id="gitlab: the dind DOCKER_HOST is left to gitlab-dind"),
     pytest.param("jenkins-docker-dsl", "node { sh 'podman build .' }\n", JF, id="jenkins: podman steps"),
     pytest.param("jenkins-docker-dsl", "def dockerImage = 'x'\n", JF, id="jenkins: a variable named docker..."),
+    pytest.param("jenkins-docker-dsl", "// docker.image('x').inside {}\nnode { sh 'docker ps' }\n", JF, id="jenkins: the DSL in a comment"),
+    pytest.param("gpus-flag", '{"runArgs": ["--device", "nvidia.com/gpu=all"]}\n', DC, id="devcontainer: already CDI"),
+    pytest.param("short-image-name", steps("- run: docker build -t nginx:local . && docker run nginx:local"), GH, id="github: a locally built image"),
+    pytest.param("docker-command", "t:\n  script:\n    - podman build .\n", GL, id="gitlab: already podman"),
 ]
 
 

@@ -53,6 +53,12 @@ FIXES = [
         id="image: an anchored image shared by two services is edited once, at the anchor",
     ),
     pytest.param(
+        "short-image-name",
+        svc('image: "nginx:${NGINX_VERSION:-1.25}"'),
+        svc('image: "docker.io/library/nginx:${NGINX_VERSION:-1.25}"'),
+        id="image: a variable tag still gets the registry",
+    ),
+    pytest.param(
         "docker-socket",
         svc("image: traefik\nvolumes:\n  - /var/run/docker.sock:/var/run/docker.sock:ro\nrestart: always"),
         svc(

@@ -101,3 +101,13 @@ def test_dockerfile_names(name):
 def test_files_without_docker_or_podman_are_still_checked():
     # the prefilter skips files that never name an engine: Dockerfiles are exempt
     assert fix_text("FROM ubuntu:24.04\n", path=D).changed
+
+
+def test_a_variable_tag_still_gets_the_registry(rule_check):
+    rule_check.fixes(
+        "short-image-name",
+        "ARG V=20\nFROM node:${V}-alpine AS a\n",
+        "ARG V=20\nFROM docker.io/library/node:${V}-alpine AS a\n",
+        path=D,
+    )
+    rule_check.noop("short-image-name", "FROM ${REGISTRY}/node:20\n", path=D)
