@@ -100,7 +100,7 @@ def whole_literal(s: Structure, node: YNode) -> tuple[int, int, str] | None:
     raw = s.text(a, b)
     if len(parts) != 1:
         return None
-    ps, pe, text = parts[0]
+    ps, pe, _ = parts[0]
     if (ps, pe) == (a, b):
         return parts[0]
     m = re.fullmatch(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", raw)

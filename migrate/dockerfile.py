@@ -108,12 +108,16 @@ def parse_dockerfile(data: bytes) -> Dockerfile:
                     break
             end = min(pos - 1, n)
         df.instructions.append(
-            Instruction(keyword, start, args_start, end, first_line, tuple(words[1:]), bool(heredocs))
+            Instruction(
+                keyword, start, args_start, end, first_line, tuple(words[1:]), bool(heredocs)
+            )
         )
     return df
 
 
-def _flags(words: tuple[tuple[int, str], ...]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def _flags(
+    words: tuple[tuple[int, str], ...],
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     flags = []
     i = 0
     while i < len(words) and words[i][1].startswith("--"):
@@ -122,7 +126,9 @@ def _flags(words: tuple[tuple[int, str], ...]) -> tuple[list[tuple[int, str]], l
     return flags, list(words[i:])
 
 
-def from_parts(ins: Instruction) -> tuple[tuple[int, str] | None, str | None, list[tuple[int, str]]]:
+def from_parts(
+    ins: Instruction,
+) -> tuple[tuple[int, str] | None, str | None, list[tuple[int, str]]]:
     """(image word, stage name, flags) of a FROM instruction."""
     flags, rest = _flags(ins.words)
     if not rest:
@@ -147,7 +153,11 @@ def global_args(df: Dockerfile) -> dict[str, tuple[int, str]]:
         for at, w in ins.words:
             name, eq, default = w.partition("=")
             if eq and default and "$" not in default:
-                q = default[:1] if default[:1] in ("'", '"') and default.endswith(default[:1]) else ""
+                q = (
+                    default[:1]
+                    if default[:1] in ("'", '"') and default.endswith(default[:1])
+                    else ""
+                )
                 value = default[1:-1] if q else default
                 out[name] = (at + len(name.encode()) + 1 + len(q), value)
     return out

@@ -33,7 +33,6 @@ from .model import (
 )
 from .regions import Region
 from .registry import CommandHook, Rule, RuleContext, all_rules
-from .structure import Structure
 from .shell import (
     ENGINES,
     Assignment,
@@ -43,6 +42,7 @@ from .shell import (
     count_errors,
     count_errors_after_edits,
 )
+from .structure import Structure
 
 MAX_DEPTH = 3
 PREFILTER = re.compile(rb"(?i:docker|podman)")
@@ -196,11 +196,11 @@ class _Run:
         ctx = RuleContext(self.settings, None, self.kind.id)
         for a in assignments:
             for rule, ahook in table.assignment:
-                for item in ahook(a, ctx):
-                    append((rank[rule.id], len(out), item, a.region, True, ""))
+                for aitem in ahook(a, ctx):
+                    append((rank[rule.id], len(out), aitem, a.region, True, ""))
         out.sort(key=lambda x: (x[0], x[1]))
-        for _, _, item, reg, editable, why in out:
-            self.emit(item, reg, editable=editable, why=why)
+        for _, _, result, reg, editable, why in out:
+            self.emit(result, reg, editable=editable, why=why)
 
     def apply(self) -> bytes:
         """The original with the accepted edits spliced in (they never overlap)."""
@@ -429,9 +429,7 @@ def _fix(
     edits = tuple(AppliedEdit(s, e, t, r) for s, e, t, r in sorted(run.accepted))
     starts = _line_starts(data)
     generated = tuple(
-        GeneratedFile(
-            g.name, g.content, g.note.rule, bisect.bisect_right(starts, at), g.pending
-        )
+        GeneratedFile(g.name, g.content, g.note.rule, bisect.bisect_right(starts, at), g.pending)
         for at, g in run.generated
     )
     if fixed != data and settings.verify and fk.parses is not None and not fk.parses(fixed):

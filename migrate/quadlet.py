@@ -194,7 +194,9 @@ class _Container:
     restart_entry: Entry | None = None
 
 
-def _container_section(argv: list[str], entry: Entry, w: UnitWriter, conv: Conversion) -> _Container:
+def _container_section(
+    argv: list[str], entry: Entry, w: UnitWriter, conv: Conversion
+) -> _Container:
     inv = parse_invocation(_words(argv))
     out = _Container()
     podman_args: list[str] = []
@@ -229,8 +231,12 @@ def _container_section(argv: list[str], entry: Entry, w: UnitWriter, conv: Conve
             continue
         if name == "--name" and value in ("%n", "%N", "%p", "%P"):
             conv.remarks.append(
-                Remark(entry, f"--name {value} dropped: Quadlet names the container "
-                       "systemd-%N (set ContainerName= if scripts rely on the old name)", "info")
+                Remark(
+                    entry,
+                    f"--name {value} dropped: Quadlet names the container "
+                    "systemd-%N (set ContainerName= if scripts rely on the old name)",
+                    "info",
+                )
             )
             continue
         if name == "--restart":
@@ -272,8 +278,12 @@ def _container_section(argv: list[str], entry: Entry, w: UnitWriter, conv: Conve
             if value == "all":
                 w.add("Container", "AddDevice", "nvidia.com/gpu=all")
                 conv.remarks.append(
-                    Remark(entry, "--gpus all -> AddDevice=nvidia.com/gpu=all (CDI: run "
-                           "nvidia-ctk cdi generate first)", "info")
+                    Remark(
+                        entry,
+                        "--gpus all -> AddDevice=nvidia.com/gpu=all (CDI: run "
+                        "nvidia-ctk cdi generate first)",
+                        "info",
+                    )
                 )
             else:
                 podman_args += ["--gpus", value]
@@ -281,14 +291,19 @@ def _container_section(argv: list[str], entry: Entry, w: UnitWriter, conv: Conve
             continue
         if name == "--link":
             conv.remarks.append(
-                Remark(entry, f"--link {value or ''} cannot be expressed (podman has no links): "
-                       "left out; put both containers on one Network= instead")
+                Remark(
+                    entry,
+                    f"--link {value or ''} cannot be expressed (podman has no links): "
+                    "left out; put both containers on one Network= instead",
+                )
             )
             continue
         if name == "--privileged":
             conv.remarks.append(
-                Remark(entry, "--privileged kept in PodmanArgs: rootless it only has your "
-                       "user's privileges")
+                Remark(
+                    entry,
+                    "--privileged kept in PodmanArgs: rootless it only has your user's privileges",
+                )
             )
         if name in LIMIT_OPTS:
             conv.remarks.append(
@@ -304,8 +319,11 @@ def _container_section(argv: list[str], entry: Entry, w: UnitWriter, conv: Conve
     if user is not None:
         if "$" in user or "(" in user:
             conv.remarks.append(
-                Remark(entry, f"--user {user} is computed at run time: UserNS=keep-id maps your "
-                       "own user instead")
+                Remark(
+                    entry,
+                    f"--user {user} is computed at run time: UserNS=keep-id maps your "
+                    "own user instead",
+                )
             )
             w.add("Container", "UserNS", "keep-id")
         else:
@@ -316,13 +334,17 @@ def _container_section(argv: list[str], entry: Entry, w: UnitWriter, conv: Conve
     if socket:
         w.add("Container", "SecurityLabelDisable", "true")
         conv.remarks.append(
-            Remark(entry, "the Docker socket is mounted: the user's podman socket "
-                   f"({PODMAN_SOCK}) is used; enable it: systemctl --user enable --now "
-                   "podman.socket", "info")
+            Remark(
+                entry,
+                "the Docker socket is mounted: the user's podman socket "
+                f"({PODMAN_SOCK}) is used; enable it: systemctl --user enable --now "
+                "podman.socket",
+                "info",
+            )
         )
-    rest = [wd.text for wd in inv.positionals[1:]]
-    if rest:
-        w.add("Container", "Exec", quote_words(rest))
+    command = [wd.text for wd in inv.positionals[1:]]
+    if command:
+        w.add("Container", "Exec", quote_words(command))
     if global_args:
         w.add("Container", "GlobalArgs", quote_words(global_args))
     if podman_args:
@@ -348,8 +370,11 @@ def _service_section(
             continue
         if e.key in ("User", "Group", "DynamicUser"):
             conv.remarks.append(
-                Remark(e, f"{e.key}={e.value} dropped: a rootless Quadlet runs as the user whose "
-                       "~/.config/containers/systemd holds it")
+                Remark(
+                    e,
+                    f"{e.key}={e.value} dropped: a rootless Quadlet runs as the user whose "
+                    "~/.config/containers/systemd holds it",
+                )
             )
             continue
         if e.key == "Restart":
@@ -369,8 +394,12 @@ def _other_exec(e: Entry, w: UnitWriter, conv: Conversion) -> None:
     action = inv.action or ""
     if action in ("rm", "stop", "kill", "container rm", "container stop", "container kill"):
         conv.remarks.append(
-            Remark(e, f"{e.key}={words[0]} {action} ... dropped: Quadlet runs the container with "
-                   "--replace and --rm and stops it itself", "info")
+            Remark(
+                e,
+                f"{e.key}={words[0]} {action} ... dropped: Quadlet runs the container with "
+                "--replace and --rm and stops it itself",
+                "info",
+            )
         )
         return
     if action in ("pull", "image pull"):
@@ -382,14 +411,20 @@ def _other_exec(e: Entry, w: UnitWriter, conv: Conversion) -> None:
     if action in ("network create", "volume create"):
         kind = action.split()[0]
         conv.remarks.append(
-            Remark(e, f"{e.key}=... {action} cannot be expressed here: write a Quadlet "
-                   f".{kind} file and refer to it ({'Network' if kind == 'network' else 'Volume'}"
-                   f"=NAME.{kind}); left out")
+            Remark(
+                e,
+                f"{e.key}=... {action} cannot be expressed here: write a Quadlet "
+                f".{kind} file and refer to it ({'Network' if kind == 'network' else 'Volume'}"
+                f"=NAME.{kind}); left out",
+            )
         )
         return
     conv.remarks.append(
-        Remark(e, f"{e.key}={' '.join(words[:3])} ... runs the engine outside the container "
-               "unit: left out; re-add it with podman if it is still needed")
+        Remark(
+            e,
+            f"{e.key}={' '.join(words[:3])} ... runs the engine outside the container "
+            "unit: left out; re-add it with podman if it is still needed",
+        )
     )
 
 
@@ -406,8 +441,12 @@ def _install_section(unit: UnitFile, w: UnitWriter, conv: Conversion) -> None:
             ]
             if targets != e.value.split():
                 conv.remarks.append(
-                    Remark(e, "WantedBy=multi-user.target -> default.target (the user manager "
-                           "has no multi-user.target)", "info")
+                    Remark(
+                        e,
+                        "WantedBy=multi-user.target -> default.target (the user manager "
+                        "has no multi-user.target)",
+                        "info",
+                    )
                 )
             w.add("Install", "WantedBy", " ".join(dict.fromkeys(targets)))
         else:

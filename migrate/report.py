@@ -205,8 +205,7 @@ def to_json(s: Summary, mode: str, exit_code: int) -> str:
                 "diff": f.diff,
                 "findings": [x.to_dict() for x in f.findings],
                 "generated": [
-                    {**g.to_dict(), "path": p}
-                    for g, p in zip(f.generated, f.placed or [None] * len(f.generated), strict=True)
+                    {**g.to_dict(), "path": p} for g, p in zip(f.generated, _placed(f), strict=True)
                 ],
             }
             for f in s.files
@@ -215,6 +214,10 @@ def to_json(s: Summary, mode: str, exit_code: int) -> str:
         "skipped": [{"path": p, "reason": why} for p, why in s.skipped],
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def _placed(f: FileOutcome) -> list[str | None]:
+    return list(f.placed) if f.placed else [None] * len(f.generated)
 
 
 _SARIF_LEVEL = {

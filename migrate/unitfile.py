@@ -238,9 +238,10 @@ def check_quadlet(text: str) -> list[str]:
             problems.append(f"line {e.line}: unknown [Container] key {e.key}")
         if not e.value:
             problems.append(f"line {e.line}: {e.key}= is empty")
-        if e.key in ("Exec", "PodmanArgs", "GlobalArgs", "Environment") and split_exec(
-            e.value
-        ) is None:
+        if (
+            e.key in ("Exec", "PodmanArgs", "GlobalArgs", "Environment")
+            and split_exec(e.value) is None
+        ):
             problems.append(f"line {e.line}: unbalanced quotes in {e.key}=")
     if "Install" in unit.sections and not (
         unit.get("Install", "WantedBy") or unit.get("Install", "RequiredBy")

@@ -156,7 +156,8 @@ _TAGS = {
 def parse(data: bytes) -> list[YNode]:
     """The documents of a YAML stream as :class:`YNode` trees (raises :class:`YAMLError`)."""
     from ruamel.yaml import YAML  # noqa: PLC0415 - heavy, only for YAML files
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError as RuamelError  # noqa: PLC0415
+    from ruamel.yaml.error import MarkedYAMLError  # noqa: PLC0415
+    from ruamel.yaml.error import YAMLError as RuamelError  # noqa: PLC0415
 
     try:
         text = data.decode("utf-8")
@@ -185,8 +186,8 @@ def _convert(node: Any, off: _Offsets, memo: dict[int, YNode]) -> YNode:
         return found
     tag = _TAGS.get(str(node.tag), str(node.tag))
     start, end = off(node.start_mark.index), off(node.end_mark.index)
-    anchor = getattr(node, "anchor", None)
-    anchor = anchor.value if hasattr(anchor, "value") else anchor
+    raw_anchor: Any = getattr(node, "anchor", None)
+    anchor = raw_anchor.value if hasattr(raw_anchor, "value") else raw_anchor
     cls = type(node).__name__
     if cls == "ScalarNode":
         y = YNode("scalar", start, end, tag, str(node.value), node.style, anchor=anchor)
@@ -375,12 +376,19 @@ def scalar_region(
             c = data[i : i + 1]
             if c == b"\\":
                 feed(b, run, i)
-                nxt = data[i + 1 : i + 2]
-                simple = {b'"': b'"', b"\\": b"\\", b"/": b"/", b"n": b"\n", b"t": b"\t", b" ": b" "}
-                if nxt in simple:
-                    b.substitute(i, i + 2, simple[nxt])
+                esc = data[i + 1 : i + 2]
+                simple = {
+                    b'"': b'"',
+                    b"\\": b"\\",
+                    b"/": b"/",
+                    b"n": b"\n",
+                    b"t": b"\t",
+                    b" ": b" ",
+                }
+                if esc in simple:
+                    b.substitute(i, i + 2, simple[esc])
                     i = run = i + 2
-                elif nxt in (b"\n", b"\r"):
+                elif esc in (b"\n", b"\r"):
                     j = _fold_break(data, i + 1, e)
                     b.substitute(i, j, b"")
                     i = run = j

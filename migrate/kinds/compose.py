@@ -17,11 +17,11 @@ from rootless.migrate.yamlspan import YNode
 from .base import Extraction, FileKind
 from .yamlbase import load, parses
 
-NAME = re.compile(
-    r"^(?:(?:docker-|podman-)?compose(?:[._-][\w.-]*)?|[\w.-]+\.compose)\.ya?ml$"
-)
+NAME = re.compile(r"^(?:(?:docker-|podman-)?compose(?:[._-][\w.-]*)?|[\w.-]+\.compose)\.ya?ml$")
 ROOT_SERVICES = re.compile(rb"(?m)^services[ \t]*:[ \t]*(?:#.*)?\r?$")
-V1_HINT = re.compile(rb"(?m)^[A-Za-z0-9_.-]+:[ \t]*\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]+(?:image|build):")
+V1_HINT = re.compile(
+    rb"(?m)^[A-Za-z0-9_.-]+:[ \t]*\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]+(?:image|build):"
+)
 SERVICE_KEYS = ("image", "build")
 
 

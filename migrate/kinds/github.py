@@ -70,7 +70,9 @@ def env_assignments(data: bytes, env: YNode | None, out: Extraction, dialect: st
         )
 
 
-def _steps_regions(data: bytes, steps: YNode | None, default_shell: str | None, out: Extraction) -> None:
+def _steps_regions(
+    data: bytes, steps: YNode | None, default_shell: str | None, out: Extraction
+) -> None:
     if steps is None or not steps.is_seq:
         return
     for step in steps.items:

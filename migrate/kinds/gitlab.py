@@ -66,7 +66,7 @@ def extract(data: bytes) -> Extraction:
         for key in SCRIPTS:
             if h is root and key == "script":
                 continue
-            for item in _script_items(h.get(key) if h is not root else h.get(key)):
+            for item in _script_items(h.get(key)):
                 if id(item) in seen:
                     continue
                 seen.add(id(item))

@@ -18,8 +18,12 @@ from rootless.migrate.structure import Structure
 
 from .base import Extraction, FileKind
 
-STEP = re.compile(rb"\bsh\b[ \t]*\(?[ \t]*(?:(?:label|returnStdout|returnStatus|encoding)[ \t]*:[^,]*,[ \t]*)*(?:script[ \t]*:[ \t]*)?")
-DSL = re.compile(rb"\bdocker\s*\.\s*(?:image|build|withRegistry|withServer|withTool)\b|\bagent\s*\{\s*(?:docker|dockerfile)\b")
+STEP = re.compile(
+    rb"\bsh\b[ \t]*\(?[ \t]*(?:(?:label|returnStdout|returnStatus|encoding)[ \t]*:[^,]*,[ \t]*)*(?:script[ \t]*:[ \t]*)?"
+)
+DSL = re.compile(
+    rb"\bdocker\s*\.\s*(?:image|build|withRegistry|withServer|withTool)\b|\bagent\s*\{\s*(?:docker|dockerfile)\b"
+)
 IDENT = re.compile(rb"[A-Za-z_][A-Za-z0-9_.]*")
 
 

@@ -21,7 +21,9 @@ def _with(s: Structure, step: object, *keys: str) -> dict[str, str]:
         v = w.get(k)
         if v is not None and v.is_scalar:
             a, b = v.text_span() if v.style not in ("|", ">") else (v.start, v.end)
-            out[k] = s.text(a, b) if v.style not in ("|", ">") else v.value.strip().replace("\n", ",")
+            out[k] = (
+                s.text(a, b) if v.style not in ("|", ">") else v.value.strip().replace("\n", ",")
+            )
     return out
 
 
@@ -79,7 +81,11 @@ def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
             if "build-args" in w:
                 parts.append(f"build-args: {w['build-args']}")
             fix = " ".join(parts)
-            if w.get("push", "").strip("'\"") in ("true", "${{ github.event_name != 'pull_request' }}") or "push" in w:
+            if (
+                w.get("push", "").strip("'\"")
+                in ("true", "${{ github.event_name != 'pull_request' }}")
+                or "push" in w
+            ):
                 fix += (
                     "; then uses: redhat-actions/push-to-registry@v2 with: image: "
                     "${{ steps.build.outputs.image }}, tags: ${{ steps.build.outputs.tags }}"

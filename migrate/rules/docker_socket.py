@@ -165,8 +165,10 @@ def _plain_in_flow(s: Structure, node: object) -> bool:
         return False
     before = s.data[: node.start].rstrip(b" \t\r\n")
     return before.endswith((b"[", b",", b"{")) or (
-        before.endswith(b":") and s.data.rfind(b"{", 0, node.start) > s.data.rfind(b"\n", 0, node.start)
+        before.endswith(b":")
+        and s.data.rfind(b"{", 0, node.start) > s.data.rfind(b"\n", 0, node.start)
     )
+
 
 RULE = Rule(
     id="docker-socket",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rootless.migrate.model import DOCS, Severity
 from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
-from rootless.migrate.structure import Structure
 from rootless.migrate.shell import Command
+from rootless.migrate.structure import Structure
 
 from ._util import RUN_CREATE, engine_action
 
@@ -26,7 +26,6 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
                 "with --network appnet (or run both in a pod)"
             ),
         )
-
 
 
 def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rootless.migrate.edits import delete_opt, replace_value
 from rootless.migrate.model import Edit, Severity
 from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
-from rootless.migrate.structure import Structure
 from rootless.migrate.shell import Command
+from rootless.migrate.structure import Structure
 
 from ._util import PODMAN_RUN, RUN_CREATE, engine_action
 
@@ -45,7 +45,6 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
     )
 
 
-
 def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
     from rootless.migrate.compose import services, whole_literal  # noqa: PLC0415
 
@@ -72,6 +71,7 @@ def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
             severity=Severity.REVIEW,
             fix=f"forward from the journal to {lit[2]} (e.g. rsyslog/fluent-bit journald input)",
         )
+
 
 RULE = Rule(
     id="log-driver",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rootless.migrate.model import Severity
 from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
-from rootless.migrate.structure import Structure
 from rootless.migrate.shell import Command
+from rootless.migrate.structure import Structure
 
 from ._util import ROOTLESS_MD, RUN_CREATE, engine_action, host_port
 
@@ -28,7 +28,6 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
                 "(persist in /etc/sysctl.d/)"
             ),
         )
-
 
 
 def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:

@@ -33,8 +33,10 @@ def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
                         "enable-linger)"
                     ),
                 )
-            elif words and words[0] in ("/bin/sh", "/bin/bash", "sh", "bash", "/usr/bin/bash") and any(
-                "docker" in w for w in words[1:]
+            elif (
+                words
+                and words[0] in ("/bin/sh", "/bin/bash", "sh", "bash", "/usr/bin/bash")
+                and any("docker" in w for w in words[1:])
             ):
                 yield RULE.note(
                     e.value_start,
@@ -59,8 +61,14 @@ def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
     yield NewFile(
         conv.name,
         conv.text,
-        Note(RULE.id, severity, run.start, message, "rootless migrate --write --quadlet-dir "
-             f"{where} FILE", RULE.link),
+        Note(
+            RULE.id,
+            severity,
+            run.start,
+            message,
+            f"rootless migrate --write --quadlet-dir {where} FILE",
+            RULE.link,
+        ),
         pending=conv.docker,
     )
     for r in conv.remarks:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rootless.migrate.model import Severity
 from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
-from rootless.migrate.structure import Structure
 from rootless.migrate.shell import Command
+from rootless.migrate.structure import Structure
 
 from ._util import RUN_CREATE, TROUBLESHOOTING, engine_action
 
@@ -40,7 +40,6 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
     )
 
 
-
 COMPOSE_LIMITS = (
     "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota",
     "cpu_period", "cpuset", "pids_limit", "blkio_config",
@@ -65,8 +64,10 @@ def check_structure(s: Structure, ctx: RuleContext) -> StructureResult:
         if res is not None and res.is_map:
             for key in ("limits", "reservations"):
                 node = res.get(key)
-                if node is not None and node.is_map and any(
-                    k in ("cpus", "memory", "pids") for k, _, _ in node.own()
+                if (
+                    node is not None
+                    and node.is_map
+                    and any(k in ("cpus", "memory", "pids") for k, _, _ in node.own())
                 ):
                     found.append(f"deploy.resources.{key}")
                     first = first or node

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rootless.migrate.model import Severity
 from rootless.migrate.registry import Result, Rule, RuleContext, StructureResult
-from rootless.migrate.structure import Structure
 from rootless.migrate.shell import Command
+from rootless.migrate.structure import Structure
 
 from ._util import PODMAN_RUN, RUN_CREATE, engine_action
 
@@ -25,7 +25,6 @@ def check(cmd: Command, ctx: RuleContext) -> Result:
                     "unlimited`, or LimitMEMLOCK= in the user unit) or disable memory locking"
                 ),
             )
-
 
 
 def _minus_one(node: object) -> bool:

@@ -78,8 +78,8 @@ FIXES = [
     ),
     pytest.param(
         "docker-command",
-        "sh(script: \"docker ps\", returnStdout: true)\n",
-        "sh(script: \"podman ps\", returnStdout: true)\n",
+        'sh(script: "docker ps", returnStdout: true)\n',
+        'sh(script: "podman ps", returnStdout: true)\n',
         JF,
         id="jenkins: sh(script: ...)",
     ),
@@ -107,11 +107,28 @@ FIXES = [
 ]
 
 WARNS = [
-    pytest.param("docker-actions", steps("- uses: docker/login-action@v3", "  with:", "    registry: ghcr.io"), "podman-login", GH, id="login-action"),
-    pytest.param("docker-actions", steps("- uses: docker/setup-buildx-action@v3"), "remove the step", GH, id="setup-buildx-action"),
     pytest.param(
         "docker-actions",
-        steps("- uses: docker/build-push-action@v6", "  with:", "    file: Containerfile", "    push: true"),
+        steps("- uses: docker/login-action@v3", "  with:", "    registry: ghcr.io"),
+        "podman-login",
+        GH,
+        id="login-action",
+    ),
+    pytest.param(
+        "docker-actions",
+        steps("- uses: docker/setup-buildx-action@v3"),
+        "remove the step",
+        GH,
+        id="setup-buildx-action",
+    ),
+    pytest.param(
+        "docker-actions",
+        steps(
+            "- uses: docker/build-push-action@v6",
+            "  with:",
+            "    file: Containerfile",
+            "    push: true",
+        ),
         "push-to-registry",
         GH,
         id="build-push-action with push",
@@ -130,35 +147,136 @@ WARNS = [
         GL,
         id="gitlab: a global dind service with a name/alias map",
     ),
-    pytest.param("docker-host", "env:\n  DOCKER_HOST: unix:///var/run/docker.sock\n" + steps("- run: make")[9:], "GITHUB_ENV", GH, id="github: DOCKER_HOST in env cannot use a shell variable"),
-    pytest.param("jenkins-docker-dsl", "docker.image('maven:3').inside { sh 'mvn -v' }\n", "Docker Pipeline plugin", JF, id="jenkins: docker.image().inside"),
-    pytest.param("jenkins-docker-dsl", "pipeline { agent { docker { image 'node:20' } } }\n", "podman", JF, id="jenkins: agent docker"),
+    pytest.param(
+        "docker-host",
+        "env:\n  DOCKER_HOST: unix:///var/run/docker.sock\n" + steps("- run: make")[9:],
+        "GITHUB_ENV",
+        GH,
+        id="github: DOCKER_HOST in env cannot use a shell variable",
+    ),
+    pytest.param(
+        "jenkins-docker-dsl",
+        "docker.image('maven:3').inside { sh 'mvn -v' }\n",
+        "Docker Pipeline plugin",
+        JF,
+        id="jenkins: docker.image().inside",
+    ),
+    pytest.param(
+        "jenkins-docker-dsl",
+        "pipeline { agent { docker { image 'node:20' } } }\n",
+        "podman",
+        JF,
+        id="jenkins: agent docker",
+    ),
 ]
 
 NOOPS = [
-    pytest.param("docker-command", steps("- run: echo docker is fine"), GH, id="github: docker as an argument"),
-    pytest.param("docker-command", steps("- shell: pwsh", "  run: docker ps"), GH, id="github: a pwsh step"),
-    pytest.param("docker-command", steps("- name: docker build", "  run: make"), GH, id="github: a step name"),
-    pytest.param("docker-command", steps("- uses: actions/checkout@v4", "  with:", "    path: docker"), GH, id="github: a with: value"),
-    pytest.param("docker-command", steps("- run: |", "    # docker build .", "    make"), GH, id="github: a shell comment in a block"),
-    pytest.param("docker-command", "t:\n  script:\n    - echo 'docker build'\n", GL, id="gitlab: a quoted string"),
-    pytest.param("docker-command", "t:\n  image: docker:24\n  script: [make]\n", GL, id="gitlab: image: docker"),
-    pytest.param("docker-command", "// sh 'docker ps'\nnode { sh 'make' }\n", JF, id="jenkins: a comment"),
+    pytest.param(
+        "docker-command",
+        steps("- run: echo docker is fine"),
+        GH,
+        id="github: docker as an argument",
+    ),
+    pytest.param(
+        "docker-command", steps("- shell: pwsh", "  run: docker ps"), GH, id="github: a pwsh step"
+    ),
+    pytest.param(
+        "docker-command", steps("- name: docker build", "  run: make"), GH, id="github: a step name"
+    ),
+    pytest.param(
+        "docker-command",
+        steps("- uses: actions/checkout@v4", "  with:", "    path: docker"),
+        GH,
+        id="github: a with: value",
+    ),
+    pytest.param(
+        "docker-command",
+        steps("- run: |", "    # docker build .", "    make"),
+        GH,
+        id="github: a shell comment in a block",
+    ),
+    pytest.param(
+        "docker-command",
+        "t:\n  script:\n    - echo 'docker build'\n",
+        GL,
+        id="gitlab: a quoted string",
+    ),
+    pytest.param(
+        "docker-command",
+        "t:\n  image: docker:24\n  script: [make]\n",
+        GL,
+        id="gitlab: image: docker",
+    ),
+    pytest.param(
+        "docker-command", "// sh 'docker ps'\nnode { sh 'make' }\n", JF, id="jenkins: a comment"
+    ),
     pytest.param("docker-command", "node { echo 'docker ps' }\n", JF, id="jenkins: echo, not sh"),
-    pytest.param("docker-command", "def x = \"sh 'docker ps'\"\n", JF, id="jenkins: inside another string"),
-    pytest.param("docker-socket", '{"runArgs": ["--init"], "name": "/var/run/docker.sock"}\n', DC, id="devcontainer: other keys"),
-    pytest.param("docker-actions", steps("- uses: docker/metadata-action@v5"), GH, id="metadata-action stays"),
-    pytest.param("docker-actions", steps("- uses: redhat-actions/buildah-build@v2"), GH, id="already buildah"),
-    pytest.param("docker-actions", steps("- run: echo docker/login-action"), GH, id="the name in a run block"),
-    pytest.param("gitlab-dind", "t:\n  services: [postgres:16]\n  script: [docker ps]\n", GL, id="gitlab: other services"),
-    pytest.param("gitlab-dind", "t:\n  variables:\n    X: docker:dind\n  script: [make]\n", GL, id="gitlab: dind as a variable value"),
-    pytest.param("docker-host", "t:\n  variables:\n    DOCKER_HOST: tcp://docker:2375\n  script: [docker ps]\n", GL, id="gitlab: the dind DOCKER_HOST is left to gitlab-dind"),
-    pytest.param("jenkins-docker-dsl", "node { sh 'podman build .' }\n", JF, id="jenkins: podman steps"),
-    pytest.param("jenkins-docker-dsl", "def dockerImage = 'x'\n", JF, id="jenkins: a variable named docker..."),
-    pytest.param("jenkins-docker-dsl", "// docker.image('x').inside {}\nnode { sh 'docker ps' }\n", JF, id="jenkins: the DSL in a comment"),
-    pytest.param("gpus-flag", '{"runArgs": ["--device", "nvidia.com/gpu=all"]}\n', DC, id="devcontainer: already CDI"),
-    pytest.param("short-image-name", steps("- run: docker build -t nginx:local . && docker run nginx:local"), GH, id="github: a locally built image"),
-    pytest.param("docker-command", "t:\n  script:\n    - podman build .\n", GL, id="gitlab: already podman"),
+    pytest.param(
+        "docker-command", "def x = \"sh 'docker ps'\"\n", JF, id="jenkins: inside another string"
+    ),
+    pytest.param(
+        "docker-socket",
+        '{"runArgs": ["--init"], "name": "/var/run/docker.sock"}\n',
+        DC,
+        id="devcontainer: other keys",
+    ),
+    pytest.param(
+        "docker-actions", steps("- uses: docker/metadata-action@v5"), GH, id="metadata-action stays"
+    ),
+    pytest.param(
+        "docker-actions", steps("- uses: redhat-actions/buildah-build@v2"), GH, id="already buildah"
+    ),
+    pytest.param(
+        "docker-actions", steps("- run: echo docker/login-action"), GH, id="the name in a run block"
+    ),
+    pytest.param(
+        "gitlab-dind",
+        "t:\n  services: [postgres:16]\n  script: [docker ps]\n",
+        GL,
+        id="gitlab: other services",
+    ),
+    pytest.param(
+        "gitlab-dind",
+        "t:\n  variables:\n    X: docker:dind\n  script: [make]\n",
+        GL,
+        id="gitlab: dind as a variable value",
+    ),
+    pytest.param(
+        "docker-host",
+        "t:\n  variables:\n    DOCKER_HOST: tcp://docker:2375\n  script: [docker ps]\n",
+        GL,
+        id="gitlab: the dind DOCKER_HOST is left to gitlab-dind",
+    ),
+    pytest.param(
+        "jenkins-docker-dsl", "node { sh 'podman build .' }\n", JF, id="jenkins: podman steps"
+    ),
+    pytest.param(
+        "jenkins-docker-dsl",
+        "def dockerImage = 'x'\n",
+        JF,
+        id="jenkins: a variable named docker...",
+    ),
+    pytest.param(
+        "jenkins-docker-dsl",
+        "// docker.image('x').inside {}\nnode { sh 'docker ps' }\n",
+        JF,
+        id="jenkins: the DSL in a comment",
+    ),
+    pytest.param(
+        "gpus-flag",
+        '{"runArgs": ["--device", "nvidia.com/gpu=all"]}\n',
+        DC,
+        id="devcontainer: already CDI",
+    ),
+    pytest.param(
+        "short-image-name",
+        steps("- run: docker build -t nginx:local . && docker run nginx:local"),
+        GH,
+        id="github: a locally built image",
+    ),
+    pytest.param(
+        "docker-command", "t:\n  script:\n    - podman build .\n", GL, id="gitlab: already podman"
+    ),
 ]
 
 
@@ -178,9 +296,16 @@ def test_noop(rule_check, rule, src, path):
 
 
 def test_compose_container_names_in_scripts(rule_check):
-    rule_check.warns("compose-container-name", "docker exec -it shop_web_1 sh\n", "x-podman", path="a.sh")
+    rule_check.warns(
+        "compose-container-name", "docker exec -it shop_web_1 sh\n", "x-podman", path="a.sh"
+    )
     rule_check.warns("compose-container-name", "docker logs shop-db-1\n", "shop_db_1", path="a.sh")
-    rule_check.warns("compose-container-name", "docker cp shop_web_1:/app/log .\n", "label=com.docker.compose.project=shop", path="a.sh")
+    rule_check.warns(
+        "compose-container-name",
+        "docker cp shop_web_1:/app/log .\n",
+        "label=com.docker.compose.project=shop",
+        path="a.sh",
+    )
     for near_miss in (
         "docker exec -it web sh\n",
         "docker exec shop_web sh\n",

@@ -60,7 +60,9 @@ FIXES = [
     ),
     pytest.param(
         "docker-socket",
-        svc("image: traefik\nvolumes:\n  - /var/run/docker.sock:/var/run/docker.sock:ro\nrestart: always"),
+        svc(
+            "image: traefik\nvolumes:\n  - /var/run/docker.sock:/var/run/docker.sock:ro\nrestart: always"
+        ),
         svc(
             "image: traefik\nvolumes:\n  - ${XDG_RUNTIME_DIR}/podman/podman.sock:/var/run/docker.sock:ro\n"
             "security_opt: [label=disable]\nrestart: always"
@@ -69,7 +71,9 @@ FIXES = [
     ),
     pytest.param(
         "docker-socket",
-        svc("volumes:\n  - /run/docker.sock:/tmp/d.sock\nsecurity_opt:\n  - no-new-privileges:true"),
+        svc(
+            "volumes:\n  - /run/docker.sock:/tmp/d.sock\nsecurity_opt:\n  - no-new-privileges:true"
+        ),
         svc(
             "volumes:\n  - ${XDG_RUNTIME_DIR}/podman/podman.sock:/tmp/d.sock\nsecurity_opt:\n"
             "  - no-new-privileges:true\n  - label=disable"
@@ -78,7 +82,9 @@ FIXES = [
     ),
     pytest.param(
         "docker-socket",
-        svc('volumes: ["${SOCK:-/var/run/docker.sock}:/var/run/docker.sock"]\nsecurity_opt: [seccomp=unconfined]'),
+        svc(
+            'volumes: ["${SOCK:-/var/run/docker.sock}:/var/run/docker.sock"]\nsecurity_opt: [seccomp=unconfined]'
+        ),
         svc(
             'volumes: ["${SOCK:-${XDG_RUNTIME_DIR}/podman/podman.sock}:/var/run/docker.sock"]\n'
             "security_opt: [seccomp=unconfined, label=disable]"
@@ -87,7 +93,9 @@ FIXES = [
     ),
     pytest.param(
         "docker-socket",
-        svc("volumes:\n  - type: bind\n    source: /var/run/docker.sock\n    target: /var/run/docker.sock"),
+        svc(
+            "volumes:\n  - type: bind\n    source: /var/run/docker.sock\n    target: /var/run/docker.sock"
+        ),
         svc(
             "volumes:\n  - type: bind\n    source: ${XDG_RUNTIME_DIR}/podman/podman.sock\n"
             "    target: /var/run/docker.sock\nsecurity_opt: [label=disable]"
@@ -111,7 +119,10 @@ FIXES = [
 WARNS = [
     pytest.param("privileged-port", svc('ports:\n  - "443:443"'), "8443:443", id="ports: 443"),
     pytest.param(
-        "privileged-port", svc("ports:\n  - 514:514/udp"), "ip_unprivileged_port_start=514", id="ports: udp 514"
+        "privileged-port",
+        svc("ports:\n  - 514:514/udp"),
+        "ip_unprivileged_port_start=514",
+        id="ports: udp 514",
     ),
     pytest.param(
         "privileged-port",
@@ -120,18 +131,32 @@ WARNS = [
         id="ports: long syntax",
     ),
     pytest.param(
-        "privileged-port", svc('ports: ["${HTTP_PORT:-80}:80"]'), "host port 80", id="ports: interpolation default"
+        "privileged-port",
+        svc('ports: ["${HTTP_PORT:-80}:80"]'),
+        "host port 80",
+        id="ports: interpolation default",
     ),
-    pytest.param("restart-policy", svc("restart: unless-stopped"), "enable-linger", id="restart: unless-stopped"),
+    pytest.param(
+        "restart-policy",
+        svc("restart: unless-stopped"),
+        "enable-linger",
+        id="restart: unless-stopped",
+    ),
     pytest.param(
         "restart-policy",
         svc("deploy:\n  restart_policy:\n    condition: on-failure"),
         "ignores it",
         id="restart: deploy.restart_policy is ignored",
     ),
-    pytest.param("link-flag", svc("links:\n  - db:database"), "aliases: [database]", id="links with an alias"),
-    pytest.param("link-flag", svc("links: [db]"), "reach each other by name", id="links without alias"),
-    pytest.param("link-flag", svc("external_links:\n  - redis_1"), "external: true", id="external_links"),
+    pytest.param(
+        "link-flag", svc("links:\n  - db:database"), "aliases: [database]", id="links with an alias"
+    ),
+    pytest.param(
+        "link-flag", svc("links: [db]"), "reach each other by name", id="links without alias"
+    ),
+    pytest.param(
+        "link-flag", svc("external_links:\n  - redis_1"), "external: true", id="external_links"
+    ),
     pytest.param(
         "ulimit-memlock",
         svc("ulimits:\n  memlock:\n    soft: -1\n    hard: -1"),
@@ -145,27 +170,81 @@ WARNS = [
         "deploy.resources.limits",
         id="resources: deploy limits",
     ),
-    pytest.param("resource-limits", svc("mem_limit: 512m\ncpus: 0.5"), "mem_limit, cpus", id="resources: mem_limit"),
+    pytest.param(
+        "resource-limits",
+        svc("mem_limit: 512m\ncpus: 0.5"),
+        "mem_limit, cpus",
+        id="resources: mem_limit",
+    ),
     pytest.param("privileged-container", svc("privileged: true"), "cap_add", id="privileged: true"),
-    pytest.param("compose-version", 'version: "3.8"\n' + svc("image: x/y"), "obsolete", id="version: is obsolete"),
-    pytest.param("compose-v1-layout", "web:\n  image: nginx\ndb:\n  build: .\n", "web, db", id="v1 layout"),
+    pytest.param(
+        "compose-version",
+        'version: "3.8"\n' + svc("image: x/y"),
+        "obsolete",
+        id="version: is obsolete",
+    ),
+    pytest.param(
+        "compose-v1-layout", "web:\n  image: nginx\ndb:\n  build: .\n", "web, db", id="v1 layout"
+    ),
 ]
 
 NOOPS = [
-    pytest.param("short-image-name", svc("image: quay.io/prometheus/node-exporter:v1.8.1"), id="image: already qualified"),
-    pytest.param("short-image-name", svc("image: localhost:5000/app"), id="image: a local registry"),
-    pytest.param("short-image-name", svc("image: myapp\nbuild: ."), id="image: the tag of a local build"),
-    pytest.param("short-image-name", svc("image: ${REGISTRY}/app:1"), id="image: a variable registry"),
+    pytest.param(
+        "short-image-name",
+        svc("image: quay.io/prometheus/node-exporter:v1.8.1"),
+        id="image: already qualified",
+    ),
+    pytest.param(
+        "short-image-name", svc("image: localhost:5000/app"), id="image: a local registry"
+    ),
+    pytest.param(
+        "short-image-name", svc("image: myapp\nbuild: ."), id="image: the tag of a local build"
+    ),
+    pytest.param(
+        "short-image-name", svc("image: ${REGISTRY}/app:1"), id="image: a variable registry"
+    ),
     pytest.param("short-image-name", svc("image: $IMAGE"), id="image: only a variable"),
-    pytest.param("short-image-name", svc("environment:\n  IMAGE: nginx"), id="image: nginx as an environment value"),
-    pytest.param("short-image-name", "# image: nginx\n" + svc("image: docker.io/library/nginx"), id="image: in a comment"),
-    pytest.param("docker-socket", svc("volumes:\n  - ./docker.sock:/var/run/docker.sock"), id="socket: container side only"),
-    pytest.param("docker-socket", svc("volumes:\n  - /srv/docker.socket.d:/x"), id="socket: a look-alike path"),
-    pytest.param("docker-socket", svc("environment:\n  - SOCK=/var/run/docker.sock"), id="socket: an environment value"),
-    pytest.param("docker-socket", svc("volumes:\n  - ${XDG_RUNTIME_DIR}/podman/podman.sock:/var/run/docker.sock\nsecurity_opt: [label=disable]"), id="socket: already migrated"),
+    pytest.param(
+        "short-image-name",
+        svc("environment:\n  IMAGE: nginx"),
+        id="image: nginx as an environment value",
+    ),
+    pytest.param(
+        "short-image-name",
+        "# image: nginx\n" + svc("image: docker.io/library/nginx"),
+        id="image: in a comment",
+    ),
+    pytest.param(
+        "docker-socket",
+        svc("volumes:\n  - ./docker.sock:/var/run/docker.sock"),
+        id="socket: container side only",
+    ),
+    pytest.param(
+        "docker-socket",
+        svc("volumes:\n  - /srv/docker.socket.d:/x"),
+        id="socket: a look-alike path",
+    ),
+    pytest.param(
+        "docker-socket",
+        svc("environment:\n  - SOCK=/var/run/docker.sock"),
+        id="socket: an environment value",
+    ),
+    pytest.param(
+        "docker-socket",
+        svc(
+            "volumes:\n  - ${XDG_RUNTIME_DIR}/podman/podman.sock:/var/run/docker.sock\nsecurity_opt: [label=disable]"
+        ),
+        id="socket: already migrated",
+    ),
     pytest.param("log-driver", svc("logging:\n  driver: journald"), id="logging: journald"),
-    pytest.param("log-driver", svc("logging:\n  driver: json-file"), id="logging: json-file is known"),
-    pytest.param("log-driver", svc("logging:\n  driver: ${LOG_DRIVER}"), id="logging: a variable without default"),
+    pytest.param(
+        "log-driver", svc("logging:\n  driver: json-file"), id="logging: json-file is known"
+    ),
+    pytest.param(
+        "log-driver",
+        svc("logging:\n  driver: ${LOG_DRIVER}"),
+        id="logging: a variable without default",
+    ),
     pytest.param("privileged-port", svc('ports:\n  - "8080:80"'), id="ports: high host port"),
     pytest.param("privileged-port", svc("ports:\n  - 80"), id="ports: container port only"),
     pytest.param("privileged-port", svc("expose:\n  - 80"), id="ports: expose is not publish"),
@@ -175,9 +254,15 @@ NOOPS = [
     pytest.param("link-flag", svc("networks: [links]"), id="links: a network named links"),
     pytest.param("ulimit-memlock", svc("ulimits:\n  nofile: 65536"), id="memlock: other ulimits"),
     pytest.param("ulimit-memlock", svc("ulimits:\n  memlock: 8192"), id="memlock: a number"),
-    pytest.param("resource-limits", svc("deploy:\n  replicas: 2"), id="resources: deploy without resources"),
+    pytest.param(
+        "resource-limits", svc("deploy:\n  replicas: 2"), id="resources: deploy without resources"
+    ),
     pytest.param("privileged-container", svc("privileged: false"), id="privileged: false"),
-    pytest.param("privileged-container", svc("environment:\n  PRIVILEGED: 'true'"), id="privileged: an environment value"),
+    pytest.param(
+        "privileged-container",
+        svc("environment:\n  PRIVILEGED: 'true'"),
+        id="privileged: an environment value",
+    ),
     pytest.param("compose-version", svc("image: x/y"), id="version: absent"),
     pytest.param("compose-version", svc("environment:\n  version: '3'"), id="version: nested key"),
     pytest.param("compose-v1-layout", svc("image: nginx"), id="v1 layout: services: present"),
@@ -232,7 +317,9 @@ def test_a_yaml_file_with_services_that_are_not_compose_is_left_alone():
 
 
 def test_crlf_compose_files_keep_their_line_endings():
-    src = svc("image: nginx\nvolumes:\n  - /var/run/docker.sock:/var/run/docker.sock").replace("\n", "\r\n")
+    src = svc("image: nginx\nvolumes:\n  - /var/run/docker.sock:/var/run/docker.sock").replace(
+        "\n", "\r\n"
+    )
     r = fix_text(src, path=C)
     assert r.text.count("\n") == r.text.count("\r\n")
     assert "security_opt: [label=disable]\r\n" in r.text

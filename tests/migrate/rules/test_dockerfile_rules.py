@@ -10,7 +10,12 @@ from rootless.migrate import fix_text
 D = "Dockerfile"
 
 FIXES = [
-    pytest.param("short-image-name", "FROM alpine\n", "FROM docker.io/library/alpine\n", id="FROM a library image"),
+    pytest.param(
+        "short-image-name",
+        "FROM alpine\n",
+        "FROM docker.io/library/alpine\n",
+        id="FROM a library image",
+    ),
     pytest.param(
         "short-image-name",
         "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\n",
@@ -44,11 +49,27 @@ FIXES = [
 ]
 
 WARNS = [
-    pytest.param("buildah-differences", "# syntax=docker/dockerfile:1\nFROM a/b\n", "BuildKit frontend", id="syntax directive"),
-    pytest.param("buildah-differences", "FROM a/b\nHEALTHCHECK CMD true\n", "--format docker", id="HEALTHCHECK"),
-    pytest.param("buildah-differences", "FROM a/b\nONBUILD RUN make\n", "--format docker", id="ONBUILD"),
-    pytest.param("buildah-differences", "FROM a/b\nCOPY --link . /src\n", "podman 5.6", id="COPY --link"),
-    pytest.param("buildah-differences", "FROM a/b\nRUN <<EOF\necho hi\nEOF\n", "heredocs", id="RUN heredoc"),
+    pytest.param(
+        "buildah-differences",
+        "# syntax=docker/dockerfile:1\nFROM a/b\n",
+        "BuildKit frontend",
+        id="syntax directive",
+    ),
+    pytest.param(
+        "buildah-differences",
+        "FROM a/b\nHEALTHCHECK CMD true\n",
+        "--format docker",
+        id="HEALTHCHECK",
+    ),
+    pytest.param(
+        "buildah-differences", "FROM a/b\nONBUILD RUN make\n", "--format docker", id="ONBUILD"
+    ),
+    pytest.param(
+        "buildah-differences", "FROM a/b\nCOPY --link . /src\n", "podman 5.6", id="COPY --link"
+    ),
+    pytest.param(
+        "buildah-differences", "FROM a/b\nRUN <<EOF\necho hi\nEOF\n", "heredocs", id="RUN heredoc"
+    ),
     pytest.param(
         "buildah-differences",
         "FROM a/b\nRUN --mount=type=cache,target=/root/.cache,sharing=locked pip install .\n",
@@ -63,18 +84,34 @@ NOOPS = [
     pytest.param("short-image-name", "FROM quay.io/podman/stable AS p\n", id="another registry"),
     pytest.param("short-image-name", "FROM $BASE\n", id="an ARG without a default"),
     pytest.param("short-image-name", "FROM localhost/app\n", id="a local image"),
-    pytest.param("short-image-name", "FROM docker.io/library/alpine\nRUN docker run nginx\n", id="RUN bodies are never touched"),
-    pytest.param("short-image-name", "FROM docker.io/library/alpine\n# FROM nginx\n", id="a comment"),
+    pytest.param(
+        "short-image-name",
+        "FROM docker.io/library/alpine\nRUN docker run nginx\n",
+        id="RUN bodies are never touched",
+    ),
+    pytest.param(
+        "short-image-name", "FROM docker.io/library/alpine\n# FROM nginx\n", id="a comment"
+    ),
     pytest.param(
         "short-image-name",
         "FROM docker.io/library/alpine\nRUN <<EOF\nFROM nginx\nEOF\n",
         id="FROM inside a heredoc body",
     ),
-    pytest.param("short-image-name", "ARG X=nginx\nFROM docker.io/library/alpine\n", id="an ARG not used by FROM stays"),
+    pytest.param(
+        "short-image-name",
+        "ARG X=nginx\nFROM docker.io/library/alpine\n",
+        id="an ARG not used by FROM stays",
+    ),
     pytest.param("buildah-differences", "FROM a/b\nRUN make\n", id="plain RUN"),
     pytest.param("buildah-differences", "FROM a/b\nCOPY --from=build /a /b\n", id="COPY --from"),
-    pytest.param("buildah-differences", "FROM a/b\nRUN echo HEALTHCHECK\n", id="HEALTHCHECK as a word"),
-    pytest.param("buildah-differences", "FROM a/b\n# syntax=docker/dockerfile:1\n", id="syntax after the first instruction is a comment"),
+    pytest.param(
+        "buildah-differences", "FROM a/b\nRUN echo HEALTHCHECK\n", id="HEALTHCHECK as a word"
+    ),
+    pytest.param(
+        "buildah-differences",
+        "FROM a/b\n# syntax=docker/dockerfile:1\n",
+        id="syntax after the first instruction is a comment",
+    ),
 ]
 
 
@@ -93,7 +130,9 @@ def test_noop(rule_check, rule, src):
     rule_check.noop(rule, src, path=D)
 
 
-@pytest.mark.parametrize("name", ["Containerfile", "Dockerfile.prod", "api.Dockerfile", "Containerfile.arm64"])
+@pytest.mark.parametrize(
+    "name", ["Containerfile", "Dockerfile.prod", "api.Dockerfile", "Containerfile.arm64"]
+)
 def test_dockerfile_names(name):
     assert fix_text("FROM alpine\n", path=name).kind == "dockerfile"
 

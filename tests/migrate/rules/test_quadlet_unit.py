@@ -12,7 +12,9 @@ from rootless.migrate.unitfile import check_quadlet, parse_unit, split_exec
 RULE = frozenset({"quadlet-unit"})
 
 
-def unit(exec_start: str, *, service: str = "", install: str = "WantedBy=multi-user.target\n") -> str:
+def unit(
+    exec_start: str, *, service: str = "", install: str = "WantedBy=multi-user.target\n"
+) -> str:
     return (
         "[Unit]\nDescription=test\nAfter=docker.service\n\n[Service]\n"
         + service
@@ -85,7 +87,10 @@ GENERATES = [
     ),
     pytest.param(
         "docker run --name %n -v %h/data:/data alpine sh -c 'echo \"hi %i\"; sleep 1d'",
-        {"Container.Volume": ["%h/data:/data"], "Container.Exec": ['sh -c "echo \\"hi %i\\"; sleep 1d"']},
+        {
+            "Container.Volume": ["%h/data:/data"],
+            "Container.Exec": ['sh -c "echo \\"hi %i\\"; sleep 1d"'],
+        },
         id="specifiers pass through; --name %n is dropped; quoting survives",
     ),
     pytest.param(
@@ -111,7 +116,11 @@ def test_generates(exec_start, expected):
 
 
 WARNS = [
-    pytest.param("docker run --link db app/x", "--link db cannot be expressed", id="--link is reported, not dropped silently"),
+    pytest.param(
+        "docker run --link db app/x",
+        "--link db cannot be expressed",
+        id="--link is reported, not dropped silently",
+    ),
     pytest.param("docker run --privileged app/x", "--privileged kept", id="--privileged"),
     pytest.param("docker run --memory 1g app/x", "cgroup v2", id="resource limits"),
     pytest.param("docker run $IMAGE", "comes from a variable", id="a variable image"),
@@ -180,7 +189,9 @@ NOOPS = [
     pytest.param(unit("/usr/bin/docker-compose up"), id="compose (warned, no Quadlet)"),
     pytest.param(unit('/bin/sh -c "docker run nginx"'), id="docker run inside sh -c (warned)"),
     pytest.param("[Unit]\nDescription=docker run nginx\n", id="docker run in a description"),
-    pytest.param("[Service]\n# ExecStart=/usr/bin/docker run nginx\nExecStart=/bin/true\n", id="a comment"),
+    pytest.param(
+        "[Service]\n# ExecStart=/usr/bin/docker run nginx\nExecStart=/bin/true\n", id="a comment"
+    ),
 ]
 
 
@@ -214,6 +225,8 @@ def test_in_place_socket_edits_use_the_runtime_dir_specifier():
 
 def test_checker_finds_what_quadlet_rejects():
     assert check_quadlet("[Container]\nExec=true\n") == ["[Container] has no Image="]
-    assert "line 3: unknown [Container] key Imagee" in check_quadlet("[Container]\nImage=a\nImagee=b\n")
+    assert "line 3: unknown [Container] key Imagee" in check_quadlet(
+        "[Container]\nImage=a\nImagee=b\n"
+    )
     assert check_quadlet("[Unit]\nDescription=x\n")[0] == "no [Container] section"
     assert any("unbalanced" in p for p in check_quadlet('[Container]\nImage=a\nExec=sh -c "x\n'))
