@@ -127,6 +127,12 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
         help="With --write, write generated Quadlet files into DIR (default: print them; "
         "they belong in ~/.config/containers/systemd/).",
     ),
+    verify: bool = typer.Option(
+        False,
+        "--verify",
+        help="Ask each image reference's registry whether it exists (manifest HEAD); "
+        "unresolvable references are reported per file:line and fail the run.",
+    ),
     edit_units: bool = typer.Option(
         False,
         "--edit-units",
@@ -150,13 +156,14 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
       rootless migrate --json --select docker-command,sudo-docker .
       rootless migrate docker-compose.yml .github/workflows Dockerfile
       rootless migrate --write --quadlet-dir ~/.config/containers/systemd redis.service
+      rootless migrate --check --verify compose.yaml Dockerfile
       rootless migrate --sarif migrate.sarif --check .
       rootless migrate --list-rules
       rootless migrate --aliases >> ~/.bashrc
 
     \b
-    Exit codes: 0 nothing to change; 1 changes needed (or made with --write), or a
-    file could not be written; 2 usage error.
+    Exit codes: 0 nothing to change; 1 changes needed (or made with --write), a file
+    could not be written, or (--verify) an image reference does not resolve; 2 usage error.
     """
     if list_rules:
         return _list_rules(as_json)
@@ -204,6 +211,7 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
         verify=not check,
         edit_units=edit_units,
         quadlet_dir=quadlet_dir or "~/.config/containers/systemd",
+        collect_images=verify,
     )
     mode = "write" if write else "check" if check else "diff"
     return _run(
@@ -217,6 +225,7 @@ def migrate(  # noqa: PLR0917 - typer options are parameters
         jobs=jobs,
         color=_use_color(color),
         quadlet_dir=quadlet_dir,
+        verify=verify,
     )
 
 
@@ -232,6 +241,7 @@ def _run(
     jobs: int,
     color: bool,
     quadlet_dir: str | None = None,
+    verify: bool = False,
 ) -> int:
     from rootless.migrate import report  # noqa: PLC0415
     from rootless.migrate.files import Skipped, discover  # noqa: PLC0415
@@ -288,8 +298,21 @@ def _run(
             if mode == "write" and quadlet_dir is not None:
                 for target in outcome.placed:
                     out.write(style(f"wrote {target}", "green") + "\n")
+    if verify:
+        from rootless.migrate.verify import check_all  # noqa: PLC0415
+
+        verdicts = check_all(ref for f in summary.files for _, ref in f.images)
+        summary.verified = len(verdicts)
+        for f in summary.files:
+            f.unresolvable = [
+                (line, ref, verdicts[ref].reason)
+                for line, ref in f.images
+                if ref in verdicts and not verdicts[ref].ok
+            ]
+            if human and f.unresolvable:
+                out.write(report.render_unresolvable(f, style))
     changed = bool(summary.changed)
-    failed = any(f.error for f in summary.files)
+    failed = any(f.error for f in summary.files) or summary.unresolvable > 0
     code = ExitCode.FINDINGS if changed or failed else ExitCode.OK
     if sarif is not None:
         from rootless.migrate.registry import DRIVER_NOTES, all_rules  # noqa: PLC0415

@@ -428,6 +428,14 @@ def _fix(
     fixed = run.apply()
     edits = tuple(AppliedEdit(s, e, t, r) for s, e, t, r in sorted(run.accepted))
     starts = _line_starts(data)
+    images: tuple[tuple[int, str], ...] = ()
+    if settings.collect_images:
+        from .images import collect  # noqa: PLC0415
+
+        images = tuple(
+            (bisect.bisect_right(starts, at), ref)
+            for at, ref in collect(docs, ext.structure, bool(ext.regions))
+        )
     generated = tuple(
         GeneratedFile(g.name, g.content, g.note.rule, bisect.bisect_right(starts, at), g.pending)
         for at, g in run.generated
@@ -441,7 +449,7 @@ def _fix(
             "(this is a bug in rootless; please report it with the file)",
         )
         notes = [(at, n, False) for at, n, _ in run.notes] + [(0, note, False)]
-        return FixResult(fk.id, data, data, (), _findings(data, notes), generated)
+        return FixResult(fk.id, data, data, (), _findings(data, notes), generated, images)
     if fixed != data and settings.verify:
         top = [d for d in docs if d.region.parent is None]
         before = sum(len(d.error_offsets) for d in top)
@@ -461,8 +469,8 @@ def _fix(
                 "(this is a bug in rootless; please report it with the file)",
             )
             notes = [(at, n, False) for at, n, _ in run.notes] + [(0, note, False)]
-            return FixResult(fk.id, data, data, (), _findings(data, notes), generated)
-    return FixResult(fk.id, data, fixed, edits, _findings(data, run.notes), generated)
+            return FixResult(fk.id, data, data, (), _findings(data, notes), generated, images)
+    return FixResult(fk.id, data, fixed, edits, _findings(data, run.notes), generated, images)
 
 
 def fix_text(

@@ -103,6 +103,8 @@ class Settings:
     edit_units: bool = False
     #: where generated Quadlet files go (only shown in messages; the CLI writes them)
     quadlet_dir: str = "~/.config/containers/systemd"
+    #: collect the image references of each file (for ``--verify``)
+    collect_images: bool = False
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id in self.ignore:
@@ -178,6 +180,8 @@ class FixResult:
     edits: tuple[AppliedEdit, ...] = ()
     findings: tuple[Finding, ...] = field(default=())
     generated: tuple[GeneratedFile, ...] = field(default=())
+    #: (1-based line, fully qualified reference) with ``Settings.collect_images``
+    images: tuple[tuple[int, str], ...] = field(default=())
 
     @property
     def changed(self) -> bool:

@@ -55,6 +55,10 @@ class FileOutcome:
     generated: tuple[GeneratedFile, ...] = ()
     #: where the CLI wrote or would write each generated file
     placed: list[str] = field(default_factory=list)
+    #: (line, reference) of the images it uses (``--verify``)
+    images: tuple[tuple[int, str], ...] = ()
+    #: (line, reference, why) of references no registry knows (``--verify``)
+    unresolvable: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +82,13 @@ class Summary:
     @property
     def generated(self) -> int:
         return sum(len(f.generated) for f in self.files)
+
+    @property
+    def unresolvable(self) -> int:
+        return sum(len(f.unresolvable) for f in self.files)
+
+    #: set when --verify ran: number of distinct references asked about
+    verified: int | None = None
 
 
 class Style:
@@ -166,6 +177,8 @@ def render_summary(s: Summary, mode: str, style: Style) -> str:
         f"{s.reviews} to review",
         f"{s.warnings} warning(s)",
     ]
+    if s.verified is not None:
+        parts.append(f"{s.verified} image(s) verified, {s.unresolvable} unresolvable")
     if s.generated:
         done = "written" if mode == "write" else "generated"
         parts.insert(2, f"{s.generated} Quadlet file(s) {done}")
@@ -174,6 +187,13 @@ def render_summary(s: Summary, mode: str, style: Style) -> str:
     text = ", ".join(parts)
     color = "yellow" if changed else "green"
     return style(text, color, "bold") + "\n"
+
+
+def render_unresolvable(f: FileOutcome, style: Style) -> str:
+    return "".join(
+        f"{f.path}:{line}: " + style("unresolvable image", "red", "bold") + f" {ref}: {why}\n"
+        for line, ref, why in f.unresolvable
+    )
 
 
 def render_skipped(s: Summary, style: Style) -> str:
@@ -193,6 +213,8 @@ def to_json(s: Summary, mode: str, exit_code: int) -> str:
             "warnings": s.warnings,
             "skipped": len(s.skipped),
             "generated": s.generated,
+            "verified_images": s.verified,
+            "unresolvable_images": s.unresolvable,
         },
         "files": [
             {
@@ -204,12 +226,15 @@ def to_json(s: Summary, mode: str, exit_code: int) -> str:
                 "error": f.error,
                 "diff": f.diff,
                 "findings": [x.to_dict() for x in f.findings],
+                "unresolvable_images": [
+                    {"line": line, "image": ref, "reason": why} for line, ref, why in f.unresolvable
+                ],
                 "generated": [
                     {**g.to_dict(), "path": p} for g, p in zip(f.generated, _placed(f), strict=True)
                 ],
             }
             for f in s.files
-            if f.changed or f.findings or f.error
+            if f.changed or f.findings or f.error or f.unresolvable
         ],
         "skipped": [{"path": p, "reason": why} for p, why in s.skipped],
     }

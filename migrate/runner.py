@@ -57,6 +57,7 @@ def process(c: Candidate, job: Job, explicit: bool = False) -> FileOutcome | Ski
         else None,
         fixed=result.fixed if changed and job.want_bytes else None,
         generated=result.generated,
+        images=result.images,
         real_path=str(c.real),
         reviews=sum(1 for x in findings if x.severity is Severity.REVIEW),
         warnings=sum(1 for x in findings if x.severity is Severity.WARNING),
