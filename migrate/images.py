@@ -76,8 +76,8 @@ def from_structure(s: Structure) -> Iterable[tuple[int, str]]:
             from .dockercli import parse_invocation  # noqa: PLC0415
             from .quadlet import _words  # noqa: PLC0415
 
-            image = parse_invocation(_words(found[1])).image
-            ref = _final(image.text) if image is not None else None
+            word = parse_invocation(_words(found[1])).image
+            ref = _final(word.text) if word is not None else None
             if ref is not None:
                 yield e.value_start, ref
 

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from oci_registry import Samples, insecure_conf
+
 from rootless.migrate import Settings, fix_text
 
 pytestmark = pytest.mark.registry
