@@ -26,6 +26,33 @@ from rootless.migrate.regions import Region, RegionBuilder
         pytest.param(".env", b"", "env", id=".env"),
         pytest.param("prod.env", b"", "env", id="prod.env"),
         pytest.param(".env.production", b"", "env", id=".env.production"),
+        pytest.param("docker-compose.yml", b"", "compose", id="docker-compose.yml"),
+        pytest.param("compose.yaml", b"", "compose", id="compose.yaml"),
+        pytest.param("docker-compose.prod.yml", b"", "compose", id="docker-compose.prod.yml"),
+        pytest.param("app.compose.yml", b"", "compose", id="*.compose.yml"),
+        pytest.param("stack.yml", b"# x\nservices:\n  a:\n", "compose", id="services: by content"),
+        pytest.param("old.yaml", b"web:\n  image: nginx\n", "compose", id="v1 layout by content"),
+        pytest.param("etc/redis.service", b"", "systemd", id="a .service unit"),
+        pytest.param("worker@.service", b"", "systemd", id="a template unit"),
+        pytest.param("Dockerfile", b"FROM alpine", "dockerfile", id="Dockerfile"),
+        pytest.param("Containerfile.dev", b"", "dockerfile", id="Containerfile.dev"),
+        pytest.param(".github/workflows/ci.yml", b"", "github-actions", id="a workflow"),
+        pytest.param(
+            "act/action.yml",
+            b"runs:\n  using: composite\n",
+            "github-actions",
+            id="a composite action",
+        ),
+        pytest.param(
+            ".gitlab-ci.yml",
+            b"services:\n",
+            "gitlab-ci",
+            id="GitLab CI (before compose by content)",
+        ),
+        pytest.param("Jenkinsfile", b"", "jenkinsfile", id="Jenkinsfile"),
+        pytest.param(
+            ".devcontainer/devcontainer.json", b"", "devcontainer", id="devcontainer.json"
+        ),
     ],
 )
 def test_detected(path, head, kind):
@@ -42,6 +69,13 @@ def test_detected(path, head, kind):
         pytest.param("bin/tool", b"\x7fELF", id="an ELF binary"),
         pytest.param("bin/run", b"#!/usr/bin/perl\n", id="a perl shebang"),
         pytest.param(".envrc.bak", b"", id="a backup file"),
+        pytest.param(
+            "config.yml", b"app:\n  services:\n    a: 1\n", id="YAML with a nested services key"
+        ),
+        pytest.param("values.yaml", b"image:\n  repository: nginx\n", id="a helm values file"),
+        pytest.param("workflows/ci.yml", b"jobs:\n", id="workflows outside .github"),
+        pytest.param("devcontainer.json", b"{}", id="devcontainer.json outside .devcontainer"),
+        pytest.param("redis.container", b"[Container]\n", id="a Quadlet file (already podman)"),
     ],
 )
 def test_not_ours(path, head):
