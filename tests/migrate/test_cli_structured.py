@@ -95,7 +95,7 @@ def test_edit_units_rewrites_the_unit_in_place(tmp_path, capsys):
 def test_json_carries_generated_files(tmp_path, capsys):
     f = tmp_path / "redis.service"
     f.write_text(UNIT)
-    code, out, _ = run(capsys, "--json", str(f))
+    _code, out, _ = run(capsys, "--json", str(f))
     doc = json.loads(out)
     (entry_,) = doc["files"]
     (gen,) = entry_["generated"]
@@ -147,7 +147,7 @@ def test_a_project_tree_with_every_kind(tmp_path, capsys):
 def test_sarif_includes_structured_findings(tmp_path, capsys):
     f = tmp_path / "docker-compose.yml"
     f.write_text("services:\n  web:\n    image: nginx\n    ports: ['80:80']\n")
-    code, out, _ = run(capsys, "--check", "--sarif", "-", str(f))
+    _code, out, _ = run(capsys, "--check", "--sarif", "-", str(f))
     doc = json.loads(out)
     rules = {r["ruleId"] for r in doc["runs"][0]["results"]}
     assert {"short-image-name", "privileged-port"} <= rules

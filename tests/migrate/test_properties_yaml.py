@@ -39,7 +39,7 @@ def _workflow(lines: list[str], indent: int, chomp: str) -> bytes:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(st.sampled_from(LINES), min_size=1, max_size=8).filter(lambda ls: any(ls)),
+    st.lists(st.sampled_from(LINES), min_size=1, max_size=8).filter(any),
     st.integers(min_value=10, max_value=14),
     st.sampled_from(["", "-", "+"]),
 )
