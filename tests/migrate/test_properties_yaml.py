@@ -103,7 +103,8 @@ SERVICE_KEYS = [
 def test_compose_twice_equals_once_and_still_parses(services, indent):
     pad = " " * indent
     text = "services:\n"
-    for i, keys in enumerate(services):
+    for i, given_keys in enumerate(services):
+        keys = given_keys
         if all(k.startswith("#") for k in keys):
             keys = ["image: a/b", *keys]
         text += f"{pad}s{i}:\n"
