@@ -3,7 +3,8 @@
     .venv/bin/python bench/migrate_bench.py [--files 10000] [--dir DIR] [--repeat 3]
 
 Generates a deterministic corpus (shell scripts with and without docker, Makefiles, rc
-files, crontabs, env files, and files of other kinds: Python, Markdown, JSON, C), then
+files, crontabs, env files, compose files, GitHub workflows, Dockerfiles, systemd units
+running docker, and files of other kinds: Python, Markdown, JSON, C), then
 times both commands on it in the same run (page cache warmed first, best of --repeat) and
 prints MB/s for each and the ratio. grep is the floor: it only finds the word, it parses
 nothing. The target for rootless is >= 5 MB/s end to end on 2 cores.
@@ -152,6 +153,82 @@ def _cron(rng: random.Random) -> str:
     )
 
 
+def _compose(rng: random.Random, size: int) -> str:
+    out = ["# generated compose stack", 'version: "3.8"', "", "services:"]
+    n = 0
+    while sum(map(len, out)) < size:
+        n += 1
+        name = f"{rng.choice(NAMES)}{n}"
+        out += [f"  {name}:", f"    image: {rng.choice(IMAGES)}"]
+        if rng.random() < 0.4:
+            out += ["    ports:", f'      - "{rng.choice([80, 443, 8080, 3000, 9090])}:80"']
+        if rng.random() < 0.15:
+            out += ["    volumes:", "      - /var/run/docker.sock:/var/run/docker.sock:ro"]
+        elif rng.random() < 0.5:
+            out += ["    volumes:", f"      - ./{name}/data:/data", f"      - {name}-cache:/cache"]
+        if rng.random() < 0.5:
+            out.append(f"    restart: {rng.choice(['always', 'unless-stopped', 'no'])}")
+        if rng.random() < 0.3:
+            out += [
+                "    environment:",
+                f"      - {name.upper()}_URL=http://{name}:8080",
+                "      - TZ=UTC",
+            ]
+        if rng.random() < 0.2:
+            out += ["    logging:", f"      driver: {rng.choice(['syslog', 'json-file', 'gelf'])}"]
+        if rng.random() < 0.1:
+            out += ["    ulimits:", "      memlock:", "        soft: -1", "        hard: -1"]
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _unit(rng: random.Random) -> str:
+    name = rng.choice(NAMES)
+    return (
+        f"[Unit]\nDescription={name} container\nAfter=docker.service\nRequires=docker.service\n\n"
+        f"[Service]\nRestart=always\nExecStartPre=-/usr/bin/docker rm -f {name}\n"
+        f"ExecStart=/usr/bin/docker run --rm --name {name} -p {rng.choice([80, 8080, 6379])}:80 \\\n"
+        f"    -v /srv/{name}:/data {rng.choice(IMAGES)}\nExecStop=/usr/bin/docker stop {name}\n\n"
+        "[Install]\nWantedBy=multi-user.target\n"
+    )
+
+
+def _workflow(rng: random.Random, size: int) -> str:
+    out = ["name: ci", "on: [push, pull_request]", "jobs:"]
+    n = 0
+    while sum(map(len, out)) < size:
+        n += 1
+        out += [
+            f"  job{n}:",
+            "    runs-on: ubuntu-latest",
+            "    steps:",
+            "      - uses: actions/checkout@v4",
+        ]
+        if rng.random() < 0.3:
+            out += ["      - uses: docker/setup-buildx-action@v3", "      - uses: docker/login-action@v3",
+                    "        with:", "          registry: ghcr.io"]  # fmt: skip
+        out += ["      - name: build", "        run: |"]
+        for _ in range(rng.randint(2, 6)):
+            pool = DOCKER_LINES if rng.random() < 0.4 else PLAIN_LINES
+            out.append("          " + _fill(rng, rng.choice(pool)))
+    return "\n".join(out) + "\n"
+
+
+def _dockerfile(rng: random.Random) -> str:
+    base = rng.choice(IMAGES)
+    return (
+        f"ARG BASE={base}\nFROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\n"
+        "RUN --mount=type=cache,target=/root/.cache/go-build go build -o /out/app ./cmd/app\n"
+        "FROM ${BASE}\nCOPY --from=build /out/app /usr/local/bin/app\n"
+        + (
+            "HEALTHCHECK CMD wget -qO- localhost:8080/health || exit 1\n"
+            if rng.random() < 0.3
+            else ""
+        )
+        + 'ENTRYPOINT ["/usr/local/bin/app"]\n'
+    )
+
+
 def _other(rng: random.Random, size: int, ext: str) -> str:
     words = ["alpha", "beta", "gamma", "delta", "value", "return", "config", "index", "buffer"]
     lines = []
@@ -190,6 +267,16 @@ def generate(root: Path, files: int, seed: int = 7) -> tuple[int, int]:
                 d / f"app{i}.env",
                 "DOCKER_HOST=unix:///var/run/docker.sock\nAPP_PORT=8080\n",
             )
+        elif r < 0.64:
+            path, text = d / f"docker-compose.{i}.yml", _compose(rng, size)
+        elif r < 0.67:
+            wf = d / ".github" / "workflows"
+            wf.mkdir(parents=True, exist_ok=True)
+            path, text = wf / f"ci{i}.yml", _workflow(rng, size)
+        elif r < 0.70:
+            path, text = d / f"Dockerfile.{i}", _dockerfile(rng)
+        elif r < 0.71:
+            path, text = d / f"svc{i}.service", _unit(rng)
         else:
             ext = rng.choice([".py", ".md", ".json", ".c", ".txt"])
             path, text = d / f"file{i}{ext}", _other(rng, size, ext)

@@ -153,9 +153,31 @@ _TAGS = {
 }
 
 
+def _compose(text: str) -> list[Any]:
+    """Nodes with their marks, from ruamel.yaml.
+
+    libyaml's parser (ruamel.yaml.clib) is about ten times faster than the pure-Python
+    round-trip parser and is tried first; it follows YAML 1.1 and rejects a few YAML 1.2
+    inputs that compose files use (``[/a:/b]`` in flow lists), so on any error the
+    round-trip parser decides. Only nodes and marks are used, never constructed
+    objects, so both give the same spans.
+    """
+    from ruamel.yaml import YAML  # noqa: PLC0415 - heavy, only for YAML files
+
+    try:
+        import _ruamel_yaml  # type: ignore[import-not-found]  # noqa: F401, PLC0415
+    except ImportError:
+        pass
+    else:
+        try:
+            return list(YAML(typ="safe", pure=False).compose_all(text))
+        except Exception:  # noqa: S110 - the round-trip parser gives the real error
+            pass
+    return list(YAML(typ="rt").compose_all(text))
+
+
 def parse(data: bytes) -> list[YNode]:
     """The documents of a YAML stream as :class:`YNode` trees (raises :class:`YAMLError`)."""
-    from ruamel.yaml import YAML  # noqa: PLC0415 - heavy, only for YAML files
     from ruamel.yaml.error import MarkedYAMLError  # noqa: PLC0415
     from ruamel.yaml.error import YAMLError as RuamelError  # noqa: PLC0415
 
@@ -165,9 +187,8 @@ def parse(data: bytes) -> list[YNode]:
         # YAML must be UTF-8; nothing in such a file is safe to edit
         raise YAMLError("the file is not UTF-8", exc.start) from None
     off = _Offsets(text, data)
-    yaml = YAML(typ="rt")
     try:
-        roots = list(yaml.compose_all(text))
+        roots = _compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = off(mark.index) if mark is not None and mark.index <= len(text) else 0

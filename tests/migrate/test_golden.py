@@ -99,3 +99,16 @@ def test_golden_shell_output_parses_as_well_as_the_input(case: Path) -> None:
     data = case.read_bytes()
     expected = case.with_name(case.name + ".expected").read_bytes()
     assert count_errors(expected) <= count_errors(data)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.suffix in (".yml", ".yaml", ".json")], ids=_id
+)
+def test_golden_yaml_same_with_the_pure_python_parser(case: Path, monkeypatch) -> None:
+    """libyaml (ruamel.yaml.clib) is only a faster way to the same spans."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "_ruamel_yaml", None)  # import fails: pure parser
+    result = fix_bytes(case.read_bytes(), path=_id(case), settings=SETTINGS)
+    assert result.fixed == case.with_name(case.name + ".expected").read_bytes()
+    assert _findings_text(result) == case.with_name(case.name + ".findings").read_text()
