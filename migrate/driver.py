@@ -305,8 +305,10 @@ def _line_starts(data: bytes) -> list[int]:
     return starts
 
 
-def _findings(data: bytes, notes: Iterable[tuple[int, Note, bool]]) -> tuple[Finding, ...]:
-    starts = _line_starts(data)
+def _findings(
+    data: bytes, notes: Iterable[tuple[int, Note, bool]], starts: list[int] | None = None
+) -> tuple[Finding, ...]:
+    starts = starts if starts is not None else _line_starts(data)
     out: list[Finding] = []
     seen: set[tuple[str, int, str]] = set()
     for at, note, applied in sorted(notes, key=lambda x: x[0]):
@@ -470,7 +472,9 @@ def _fix(
             )
             notes = [(at, n, False) for at, n, _ in run.notes] + [(0, note, False)]
             return FixResult(fk.id, data, data, (), _findings(data, notes), generated, images)
-    return FixResult(fk.id, data, fixed, edits, _findings(data, run.notes), generated, images)
+    return FixResult(
+        fk.id, data, fixed, edits, _findings(data, run.notes, starts), generated, images
+    )
 
 
 def fix_text(

@@ -59,9 +59,21 @@ class Region:
     #: facts about the region for rules, e.g. {"cron_user": "root"}
     attrs: dict[str, str] = field(default_factory=dict, compare=False)
     _starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    _identity: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_starts", tuple(p.start for p in self.pieces))
+        # the common case (a whole script): positions map to themselves, text is kept
+        p = self.pieces
+        object.__setattr__(
+            self,
+            "_identity",
+            self.parent is None
+            and len(p) == 1
+            and p[0].verbatim
+            and p[0].start == p[0].host_start == 0
+            and p[0].end == p[0].host_end,
+        )
 
     @classmethod
     def whole(
@@ -121,6 +133,8 @@ class Region:
 
     def host_span(self, start: int, end: int) -> tuple[int, int] | None:
         """File offsets of region span ``[start, end)``, or None if it cuts a synthetic piece."""
+        if self._identity and 0 <= start <= end <= len(self.source):
+            return start, end
         if start == end:
             a = self._local_start(start)
             b = a
@@ -135,6 +149,8 @@ class Region:
 
     def host_point(self, pos: int) -> int:
         """Best file offset for a note at ``pos`` (always defined)."""
+        if self._identity:
+            return min(max(pos, 0), len(self.source))
         p = self._local_point(pos)
         return p if self.parent is None else self.parent.host_point(p)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .regions import Region, RegionBuilder
@@ -46,6 +47,8 @@ class YNode:
     pairs: list[tuple[YNode, YNode]] = field(default_factory=list)
     items: list[YNode] = field(default_factory=list)
     anchor: str | None = None
+    #: key -> value of own keys (first occurrence), built on the first lookup
+    _index: dict[str, YNode] | None = field(default=None, repr=False)
 
     # -- convenience ---------------------------------------------------------------------
 
@@ -53,9 +56,22 @@ class YNode:
         """The value of ``key`` in a mapping (merge keys ``<<`` followed), else None."""
         if self.kind != "map":
             return None
-        for k, v in self.pairs:
-            if k.kind == "scalar" and k.value == key and k.tag != "merge":
-                return v
+        index = self._index
+        if index is None:
+            index = {}
+            self._index = index
+            merged = False
+            for k, v in self.pairs:
+                if k.kind == "scalar":
+                    if k.tag == "merge":
+                        merged = True
+                    elif k.value not in index:
+                        index[k.value] = v
+            if merged:
+                index["\0merge"] = self
+        found = index.get(key)
+        if found is not None or "\0merge" not in index:
+            return found
         for k, v in self.pairs:
             if k.tag == "merge":
                 for m in v.items if v.kind == "seq" else [v]:
@@ -156,24 +172,53 @@ _TAGS = {
 def _compose(text: str) -> list[Any]:
     """Nodes with their marks, from ruamel.yaml.
 
-    libyaml's parser (ruamel.yaml.clib) is about ten times faster than the pure-Python
-    round-trip parser and is tried first; it follows YAML 1.1 and rejects a few YAML 1.2
-    inputs that compose files use (``[/a:/b]`` in flow lists), so on any error the
-    round-trip parser decides. Only nodes and marks are used, never constructed
+    libyaml's parser (ruamel.yaml.clib) is tried first, with tag resolution cut down to
+    what the rules use (``<<`` merge keys; everything else is text): about twenty times
+    faster than the pure-Python round-trip parser. libyaml follows YAML 1.1 and rejects a
+    few YAML 1.2 inputs that compose files use (``[/a:/b]`` in flow lists), so on any
+    error the round-trip parser decides. Only nodes and marks are used, never constructed
     objects, so both give the same spans.
     """
-    from ruamel.yaml import YAML  # noqa: PLC0415 - heavy, only for YAML files
-
-    try:
-        import _ruamel_yaml  # type: ignore[import-not-found]  # noqa: F401, PLC0415
-    except ImportError:
-        pass
-    else:
+    fast = _fast_parser()
+    if fast is not None:
         try:
-            return list(YAML(typ="safe", pure=False).compose_all(text))
+            p = fast(text)
+            docs = []
+            while p.check_node():
+                docs.append(p.get_node())
+            return docs
         except Exception:  # noqa: S110 - the round-trip parser gives the real error
             pass
+    from ruamel.yaml import YAML  # noqa: PLC0415 - heavy, only for YAML files
+
     return list(YAML(typ="rt").compose_all(text))
+
+
+@lru_cache(maxsize=1)
+def _fast_parser() -> Any:
+    try:
+        from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # noqa: PLC0415
+        from ruamel.yaml.nodes import MappingNode, ScalarNode  # noqa: PLC0415
+    except ImportError:
+        return None
+
+    class _Composer(CParser):  # type: ignore[misc]
+        """libyaml events composed into nodes; implicit tags: merge key or text."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            if kind is ScalarNode:
+                if value == "<<" and implicit[0]:
+                    return "tag:yaml.org,2002:merge"
+                return "tag:yaml.org,2002:str"
+            return "tag:yaml.org,2002:map" if kind is MappingNode else "tag:yaml.org,2002:seq"
+
+        def descend_resolver(self, *args: Any) -> None:
+            pass
+
+        def ascend_resolver(self, *args: Any) -> None:
+            pass
+
+    return _Composer
 
 
 def parse(data: bytes) -> list[YNode]:
@@ -200,21 +245,33 @@ def parse(data: bytes) -> list[YNode]:
     return [_convert(r, off, memo) for r in roots if r is not None]
 
 
+def _tag(node: Any) -> str:
+    ct = node.ctag
+    if ct is None:
+        return ""
+    # Tag.__str__ decodes URIs on every call (slow); resolved tags have no handle
+    text = ct.suffix if ct.handle is None else str(ct)
+    return _TAGS.get(text, text)
+
+
 def _convert(node: Any, off: _Offsets, memo: dict[int, YNode]) -> YNode:
     key = id(node)
     found = memo.get(key)
     if found is not None:
         return found
-    tag = _TAGS.get(str(node.tag), str(node.tag))
-    start, end = off(node.start_mark.index), off(node.end_mark.index)
-    raw_anchor: Any = getattr(node, "anchor", None)
+    tag = _tag(node)
+    if off.identity:
+        start, end = node.start_mark.index, node.end_mark.index
+    else:
+        start, end = off(node.start_mark.index), off(node.end_mark.index)
+    raw_anchor: Any = node.anchor
     anchor = raw_anchor.value if hasattr(raw_anchor, "value") else raw_anchor
     cls = type(node).__name__
     if cls == "ScalarNode":
         y = YNode("scalar", start, end, tag, str(node.value), node.style, anchor=anchor)
         memo[key] = y
         return y
-    flow = "flow" if getattr(node, "flow_style", False) else None
+    flow = "flow" if node.flow_style else None
     if cls == "MappingNode":
         y = YNode("map", start, end, tag, style=flow, anchor=anchor)
         memo[key] = y
