@@ -30,6 +30,7 @@ import sys
 import time
 
 from rootless.engine import netmode, runtime
+from rootless.engine.paths import store_root
 from rootless.engine.rootfs import RootfsPlan
 from rootless.engine.spec import (
     ProcessSpec,
@@ -58,21 +59,8 @@ class ContainerError(RootlessError):
     """A container operation failed (unknown name, still running, ...)."""
 
 
-def _store_root() -> str:
-    """The store root, by ``rootless.engine.store.default_store_root``'s rule:
-    ``$ROOTLESS_STORE``, else ``$XDG_DATA_HOME/rootless``, else ``~/.local/share/rootless``.
-    (Until the store lands; then the store's function is the one place.)"""
-    env = os.environ.get("ROOTLESS_STORE")
-    if env:
-        return env
-    xdg = os.environ.get("XDG_DATA_HOME")
-    if xdg:
-        return os.path.join(xdg, "rootless")
-    return os.path.join(os.path.expanduser("~"), ".local", "share", "rootless")
-
-
 def containers_dir(root: str | None = None) -> str:
-    return os.path.join(root or _store_root(), "containers")
+    return os.path.join(root or store_root(), "containers")
 
 
 def userdata_dir(cid: str, cdir: str) -> str:

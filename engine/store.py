@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rootless.engine.paths import store_root
 from rootless.errors import RootlessError
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -40,14 +41,9 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 def default_store_root() -> Path:
-    """``$ROOTLESS_STORE``, else ``$XDG_DATA_HOME/rootless``, else ``~/.local/share/rootless``."""
-    env = os.environ.get("ROOTLESS_STORE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_DATA_HOME")
-    if xdg:
-        return Path(xdg) / "rootless"
-    return Path(os.path.expanduser("~")) / ".local" / "share" / "rootless"
+    """``$ROOTLESS_STORE``, else ``$XDG_DATA_HOME/rootless``, else ``~/.local/share/rootless``
+    (the rule lives in :func:`rootless.engine.paths.store_root`)."""
+    return Path(store_root())
 
 
 @dataclass(frozen=True)

@@ -210,15 +210,37 @@ def test_unsupported_network_modes_are_usage_errors(value: str) -> None:
         netmode.parse_network(value)
 
 
-def test_store_root_follows_the_stores_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ROOTLESS_STORE", "/x/store")
-    assert containers._store_root() == "/x/store"
-    monkeypatch.delenv("ROOTLESS_STORE")
-    monkeypatch.setenv("XDG_DATA_HOME", "/x/data")
-    assert containers._store_root() == "/x/data/rootless"
-    monkeypatch.delenv("XDG_DATA_HOME")
-    monkeypatch.setenv("HOME", "/home/u")
-    assert containers._store_root() == "/home/u/.local/share/rootless"
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"ROOTLESS_STORE": "/x/store", "XDG_DATA_HOME": "/x/data"}, "/x/store"),
+        ({"XDG_DATA_HOME": "/x/data"}, "/x/data/rootless"),
+        ({"HOME": "/home/u"}, "/home/u/.local/share/rootless"),
+    ],
+    ids=["ROOTLESS_STORE wins", "then XDG_DATA_HOME", "then the home directory"],
+)
+def test_the_store_root_rule_is_one_function_for_store_and_runtime(
+    env: dict[str, str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rootless.engine.paths import store_root
+    from rootless.engine.store import Store, default_store_root
+
+    for name in ("ROOTLESS_STORE", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert store_root() == expected
+    assert str(default_store_root()) == expected
+    assert str(Store().containers_dir) == containers.containers_dir() == expected + "/containers"
+
+
+def test_the_run_path_does_not_import_the_store() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, rootless.engine.containers; print('rootless.engine.store' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "False"
 
 
 def test_remove_tree_does_not_follow_symlinks_and_opens_locked_dirs(tmp_path: Path) -> None:
@@ -275,20 +297,3 @@ def test_a_remembered_lookup_is_dropped_when_the_index_changes(
     assert containers._cached_image("localhost/y") is None
     index.write_text('{"changed": 1}')  # a pull, rmi or prune rewrote the index
     assert containers._cached_image("localhost/x") is None
-
-
-@pytest.mark.parametrize(
-    "env",
-    [{"ROOTLESS_STORE": "/x/store"}, {"XDG_DATA_HOME": "/x/data"}, {"HOME": "/home/u"}],
-    ids=["ROOTLESS_STORE", "XDG_DATA_HOME", "HOME"],
-)
-def test_the_store_root_rule_matches_the_stores(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from rootless.engine.store import default_store_root
-
-    for name in ("ROOTLESS_STORE", "XDG_DATA_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    assert containers._store_root() == str(default_store_root())
