@@ -14,7 +14,7 @@ Everything heavy (rich, jinja2, distro, psutil) is imported only when used.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .model import Finding, Fix, FixStep, Status
@@ -88,8 +88,12 @@ def diagnose(
     *,
     probes: bool = True,
     facts: Facts | None = None,
+    params: Mapping[str, object] | None = None,
 ) -> Diagnosis:
-    """Run the checks (all, or ``ids`` plus their dependencies) against ``host``."""
+    """Run the checks (all, or ``ids`` plus their dependencies) against ``host``.
+
+    ``params`` are inputs some checks judge, e.g. ``{"ports": ["8080"]}`` for
+    ``published-ports`` (the host ports about to be published)."""
     from .host import RealHost  # noqa: PLC0415 - the API module stays light
     from .registry import REGISTRY, all_checks, with_dependencies  # noqa: PLC0415 - the API module stays light
     from .runner import run  # noqa: PLC0415 - the API module stays light
@@ -102,16 +106,21 @@ def diagnose(
         if unknown:
             raise UnknownCheckError(unknown)
         specs = with_dependencies(wanted)
-    result = run(target, specs, probes=probes, facts=facts)
+    result = run(target, specs, probes=probes, facts=facts, params=params)
     return Diagnosis(result.findings, result.facts, target)
 
 
 def run_checks(
-    host: Host | None = None, ids: Iterable[str] | None = None, probes: bool = True
+    host: Host | None = None,
+    ids: Iterable[str] | None = None,
+    probes: bool = True,
+    *,
+    params: Mapping[str, object] | None = None,
 ) -> list[Finding]:
     """Findings for ``ids`` (default: every check) on ``host`` (default: this machine as the
-    current user). Dependencies of the named checks run too and are included."""
-    return diagnose(host, ids, probes=probes).findings
+    current user). Dependencies of the named checks run too and are included. ``params``:
+    see :func:`diagnose`."""
+    return diagnose(host, ids, probes=probes, params=params).findings
 
 
 def render_fix_script(findings: Iterable[Finding], host: Host | None = None) -> str:

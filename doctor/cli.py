@@ -70,6 +70,15 @@ def doctor(
     strict: Annotated[
         bool, typer.Option("--strict", help="Warnings count as findings for the exit code.")
     ] = False,
+    ports: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--port",
+            metavar="[IP:]PORT",
+            help="A host port you will publish (-p PORT:...); published-ports checks it is "
+            "free. Repeatable.",
+        ),
+    ] = None,
 ) -> int:
     """Check this host for rootless Podman, explain each problem and write the fixes.
 
@@ -90,6 +99,8 @@ def doctor(
 
       rootless doctor --explain "cannot clone: Invalid argument"
 
+      rootless doctor published-ports --port 8080 --port 127.0.0.1:8443
+
       sudo rootless doctor --user alice --no-probe
     """
     return run_doctor(
@@ -103,5 +114,6 @@ def doctor(
             fix_script=fix_script,
             explain_text=explain_text,
             strict=strict,
+            ports=tuple(ports or ()),
         )
     )

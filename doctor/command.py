@@ -41,6 +41,16 @@ def run_doctor(opts: DoctorOptions, *, host: Host | None = None, facts: Facts | 
             "--fix-script - and --json both want stdout; write the script to a file instead"
         )
     host = host if host is not None else _host(opts.user)
+    params: dict[str, object] = {}
+    if opts.ports:
+        from .checks.published_ports import parse_port  # noqa: PLC0415 - only with --port
+
+        for port in opts.ports:
+            try:
+                parse_port(port)
+            except ValueError as exc:
+                raise UsageError(f"--port: {exc}") from None
+        params["ports"] = list(opts.ports)
 
     wanted = list(opts.ids) if opts.ids else None
     matched: list[Match] = []
@@ -52,7 +62,7 @@ def run_doctor(opts: DoctorOptions, *, host: Host | None = None, facts: Facts | 
         if found:
             wanted = list(dict.fromkeys([*(wanted or []), *found]))
     try:
-        result = diagnose(host, wanted, probes=opts.probes, facts=facts)
+        result = diagnose(host, wanted, probes=opts.probes, facts=facts, params=params)
     except UnknownCheckError as exc:
         raise UsageError(str(exc), hint="`rootless doctor --list` shows every check id") from exc
     findings = result.findings
@@ -67,6 +77,7 @@ def run_doctor(opts: DoctorOptions, *, host: Host | None = None, facts: Facts | 
             "probes": opts.probes,
             "user": opts.user,
             "strict": opts.strict,
+            "ports": list(opts.ports),
             "explain": [
                 {"fragment": m.fragment, "checks": list(m.checks), "meaning": m.meaning}
                 for m in matched

@@ -19,6 +19,8 @@ class DoctorOptions(NamedTuple):
     fix_script: str | None = None
     explain_text: str | None = None
     strict: bool = False
+    #: host ports about to be published (checked by published-ports)
+    ports: tuple[str, ...] = ()
 
 
 class OptionParser:
@@ -38,7 +40,10 @@ class OptionParser:
         (("--fix-script",), "fix_script", True),
         (("--explain",), "explain_text", True),
         (("--strict",), "strict", False),
+        (("--port",), "ports", True),
     )
+    #: options that may be given more than once (their values are collected)
+    REPEATABLE = frozenset({"ports"})
 
     @classmethod
     def parse(cls, args: list[str]) -> DoctorOptions:
@@ -68,7 +73,12 @@ class OptionParser:
                 raise UsageError(
                     f"option {name} does not take a value", hint="rootless doctor --help"
                 )
-            values[dest] = value if takes else True
+            if dest in cls.REPEATABLE:
+                collected = values.setdefault(dest, [])
+                assert isinstance(collected, list)
+                collected.append(value)
+            else:
+                values[dest] = value if takes else True
         return DoctorOptions(
             ids=tuple(ids),
             json_output=bool(values.get("json_output")),
@@ -79,7 +89,12 @@ class OptionParser:
             fix_script=_opt_str(values.get("fix_script")),
             explain_text=_opt_str(values.get("explain_text")),
             strict=bool(values.get("strict")),
+            ports=_str_tuple(values.get("ports")),
         )
+
+
+def _str_tuple(value: object) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _opt_str(value: object) -> str | None:

@@ -52,9 +52,14 @@ class Facts:
 
 
 class Context:
-    """What a check gets: the host, options, shared facts and its dependencies' findings."""
+    """What a check gets: the host, options, shared facts and its dependencies' findings.
 
-    __slots__ = ("facts", "host", "probes", "results")
+    ``params`` are the caller's inputs for checks that judge something the host cannot tell
+    by itself, e.g. ``{"ports": ("8080", "127.0.0.1:8443")}``: the host ports a user is
+    about to publish (``rootless doctor --port``, ``rootless verify``).
+    """
+
+    __slots__ = ("facts", "host", "params", "probes", "results")
 
     def __init__(
         self,
@@ -62,11 +67,13 @@ class Context:
         facts: Facts,
         probes: bool = True,
         results: Mapping[str, Finding] | None = None,
+        params: Mapping[str, object] | None = None,
     ) -> None:
         self.host = host
         self.facts = facts
         self.probes = probes
         self.results: Mapping[str, Finding] = results or {}
+        self.params: Mapping[str, object] = params or {}
 
     def fact(self, fn: Callable[[Host], T]) -> T:
         return self.facts.get(fn)
@@ -143,21 +150,29 @@ def run(
     probes: bool = True,
     facts: Facts | None = None,
     timeout_scale: float = 1.0,
+    params: Mapping[str, object] | None = None,
 ) -> RunResult:
-    """Run ``specs`` against ``host``; every spec yields exactly one finding."""
+    """Run ``specs`` against ``host``; every spec yields exactly one finding. ``params`` reach
+    every check as ``ctx.params``."""
     # Checks are short bursts of Python; the prefetch threads mostly wait on other processes.
     # A short GIL switch interval lets a waiting thread run as soon as its process answers
     # instead of queueing behind a busy check for the default 5 ms.
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, 0.0005))
     try:
-        return _run(host, specs, facts or Facts(host), probes, timeout_scale)
+        return _run(host, specs, facts or Facts(host), probes, timeout_scale, params=params or {})
     finally:
         sys.setswitchinterval(interval)
 
 
 def _run(
-    host: Host, specs: Sequence[CheckSpec], facts: Facts, probes: bool, timeout_scale: float
+    host: Host,
+    specs: Sequence[CheckSpec],
+    facts: Facts,
+    probes: bool,
+    timeout_scale: float,
+    *,
+    params: Mapping[str, object],
 ) -> RunResult:
     selected = {s.id for s in specs}
     done: dict[str, Finding] = {}
@@ -191,7 +206,7 @@ def _run(
         if spec.probe and not probes:
             finish(spec, skipped(spec, "skipped: probes disabled (--no-probe)"))
             return
-        ctx = Context(host=host, facts=facts, probes=probes, results=snapshot)
+        ctx = Context(host=host, facts=facts, probes=probes, results=snapshot, params=params)
         t0 = time.monotonic()
         with cond:
             started[spec.id] = t0

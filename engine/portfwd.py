@@ -180,6 +180,7 @@ def _bind_error(m: PortMapping, exc: OSError) -> RootlessError:
         return PortInUseError(
             f"cannot publish port {m.host_port}: {where} is already in use on the host",
             hint=f"pick another host port (-p OTHER:{m.container_port}) or stop what listens there",
+            check_id="published-ports",
         )
     if exc.errno == errno.EACCES and m.host_port < _unprivileged_port_start():
         return PortInUseError(

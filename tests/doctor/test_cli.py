@@ -42,7 +42,7 @@ HOST_KEYS = {"distro", "kernel", "podman", "podman_path", "cgroup", "systemd", "
 DISTRO_KEYS = {"id", "name", "version", "codename", "like", "family"}
 FIX_KEYS = {"steps", "note"}
 STEP_KEYS = {"template", "summary", "part", "takes_effect", "context"}
-OPTION_KEYS = {"checks", "probes", "user", "strict", "explain"}
+OPTION_KEYS = {"checks", "probes", "user", "strict", "explain", "ports"}
 
 
 @pytest.fixture
@@ -303,6 +303,11 @@ def test_fast_path_accepts_exactly_the_typer_options() -> None:
             {"probes": False, "user": "bob"},
             id="no-probe and user",
         ),
+        pytest.param(
+            ["--port", "8080", "--port=127.0.0.1:8443"],
+            {"ports": ("8080", "127.0.0.1:8443")},
+            id="port is repeatable",
+        ),
     ],
 )
 def test_fast_path_parser(args: list[str], expected: dict) -> None:
@@ -324,6 +329,26 @@ def test_fast_path_parser_errors(args: list[str], message: str) -> None:
 
     with pytest.raises(UsageError, match=message):
         command._Parser.parse(args)
+
+
+def test_port_is_checked_by_published_ports_and_shown_in_the_json(use_host, capsys) -> None:  # type: ignore[no-untyped-def]
+    use_host("rhel9-ok")
+    code, out, _ = doctor(capsys, "--json", "published-ports", "--port", "8080")
+    assert code == ExitCode.OK
+    doc = json.loads(out)
+    assert doc["options"]["ports"] == ["8080"]
+    (finding,) = doc["findings"]
+    assert finding["id"] == "published-ports"
+    assert finding["summary"] == "0.0.0.0:8080 is free"
+
+
+@pytest.mark.parametrize("port", ["http", "[::1]", "0"], ids=["a name", "no port", "port 0"])
+def test_an_invalid_port_is_a_usage_error(use_host, capsys, port: str) -> None:  # type: ignore[no-untyped-def]
+    use_host("rhel9-ok")
+    code, out, err = doctor(capsys, "--port", port)
+    assert code == ExitCode.USAGE
+    assert out == ""
+    assert "--port: invalid port" in err
 
 
 def test_doctor_is_registered_and_on_the_fast_path() -> None:

@@ -581,6 +581,7 @@ def test_a_taken_host_port_fails_early_naming_the_check(engine: Engine) -> None:
     assert res.returncode == 125
     assert f"127.0.0.1:{port} is already in use" in res.stderr
     assert "pick another host port (-p OTHER:80)" in res.stderr
+    assert "explained by: rootless doctor published-ports" in res.stderr
     assert engine.container_dirs() == []
 
 
