@@ -66,7 +66,7 @@ def render_json(envelope: Mapping[str, Any]) -> str:
     return json.dumps(envelope, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _problem_lines(finding: Finding) -> list[str]:
+def problem_lines(finding: Finding) -> list[str]:
     """Detail lines worth showing without -v: sub-problems and verbatim tool output."""
     lines = []
     for d in finding.details:
@@ -88,7 +88,7 @@ def use_color(stream: IO[str], env: Mapping[str, str]) -> bool:
     return bool(isatty and isatty()) and env.get("TERM") != "dumb"
 
 
-def _can_encode(stream: IO[str], text: str) -> bool:
+def can_encode(stream: IO[str], text: str) -> bool:
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
         text.encode(encoding)
@@ -121,7 +121,7 @@ def render_text(
         soft_wrap=True,
         emoji=False,
     )
-    symbols = SYMBOLS if _can_encode(stream, "✓✗☠→•") else ASCII_SYMBOLS
+    symbols = SYMBOLS if can_encode(stream, "✓✗☠→•") else ASCII_SYMBOLS
     arrow, bullet = ("→", "•") if symbols is SYMBOLS else ("->", "*")
     console.print(escape(header), style="bold")
     console.print()
@@ -134,7 +134,7 @@ def render_text(
         if verbose:
             shown = [d for d in f.details if d.split(": ", 1)[-1] != f.summary]
         elif f.status.is_problem:
-            shown = _problem_lines(f)
+            shown = problem_lines(f)
         else:
             shown = []
         for line in shown:

@@ -94,7 +94,8 @@ def check_uidmap_helpers(ctx: Context) -> Outcome:
         ("newuidmap", CAP_SETUID, "cap_setuid"),
         ("newgidmap", CAP_SETGID, "cap_setgid"),
     ):
-        path = host.which(name) or next(
+        on_path = host.which(name)
+        path = on_path or next(
             (
                 p
                 for p in (f"/usr/bin/{name}", f"/usr/sbin/{name}", f"/bin/{name}")
@@ -102,10 +103,25 @@ def check_uidmap_helpers(ctx: Context) -> Outcome:
             ),
             None,
         )
+        missing = f'podman prints `command required for rootless mode with multiple IDs: exec: "{name}": executable file not found in $PATH`'
         if path is None:
             a.fail(
-                f'{name} is not installed: podman prints `command required for rootless mode with multiple IDs: exec: "{name}": executable file not found in $PATH`',
+                f"{name} is not installed: {missing}",
                 fix(packages("uidmap", "newuidmap/newgidmap")),
+            )
+            continue
+        if on_path is None:
+            # podman (exec.LookPath) and rootless look the helpers up on $PATH only
+            folder = path.rsplit("/", 1)[0]
+            a.fail(
+                f"{name} is installed as {path}, but {folder} is not on $PATH "
+                f"({host.env.get('PATH', '')}): {missing}",
+                fix(
+                    note(
+                        f"put {folder} on your $PATH (e.g. in ~/.profile): podman looks up newuidmap and newgidmap there",
+                        part="user",
+                    )
+                ),
             )
             continue
         real = host.realpath(path)

@@ -49,7 +49,9 @@ def check_userns_mapping(ctx: Context) -> Outcome:
     if not ids.has_ranges:
         return skip("skipped: no sub-id range to map (see subid-ranges)")
     if not host.which("newuidmap") or not host.which("newgidmap"):
-        return skip("skipped: newuidmap/newgidmap are not installed (see uidmap-helpers)")
+        return skip(
+            "skipped: newuidmap/newgidmap are not installed or not on $PATH (see uidmap-helpers)"
+        )
     res = ctx.fact(namespace_probe).probe.userns
     expected_uid, expected_gid = ids.uid_mappings(), ids.gid_mappings()
     if not res.ok:

@@ -55,6 +55,14 @@ def helpers(uid_entry: dict, gid_entry: dict | None = None) -> dict:
             id="uidmap not installed",
         ),
         pytest.param(
+            "arch-empty-subuid",
+            {},
+            {"env": {"PATH": "/opt/tools/bin"}},
+            "fail",
+            "newuidmap is installed as /usr/bin/newuidmap, but /usr/bin is not on $PATH (/opt/tools/bin)",
+            id="installed but not on PATH, where podman looks",
+        ),
+        pytest.param(
             "fedora40-filecaps",
             {},
             helpers({"mode": 0o755, "xattrs": None}),
@@ -127,6 +135,15 @@ def test_missing_helpers_fix_installs_the_package(tmp_path: Path) -> None:
     finding = check_case(tmp_path, "uidmap-helpers", base="debian12-no-uidmap")
     assert fix_templates(finding) == ["install-packages"]
     assert finding.fix.steps[0].context == {"component": "uidmap"}
+
+
+def test_helpers_off_path_fix_tells_the_user_to_put_them_on_path(tmp_path: Path) -> None:
+    finding = check_case(
+        tmp_path, "uidmap-helpers", base="arch-empty-subuid", config={"env": {"PATH": "/opt/bin"}}
+    )
+    assert fix_templates(finding) == ["note"]
+    assert finding.fix.steps[0].part == "user"
+    assert "put /usr/bin on your $PATH" in finding.fix.steps[0].summary
 
 
 def test_unprivileged_helper_fix_reinstalls(tmp_path: Path) -> None:

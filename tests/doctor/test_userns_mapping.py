@@ -51,7 +51,7 @@ HELPER_ERROR = "newuidmap failed: newuidmap: write to uid_map failed: Operation 
             {},
             True,
             "skip",
-            "newuidmap/newgidmap are not installed",
+            "newuidmap/newgidmap are not installed or not on $PATH",
             id="no helpers",
         ),
         pytest.param(
