@@ -394,6 +394,18 @@ class ImageSource:
         self.full_mapping = full_mapping
 
 
+def source_of(record: Any) -> ImageSource:
+    """The rootfs and config of a :class:`rootless.engine.store.ImageRecord` (a pulled image)."""
+    return ImageSource(
+        name=str(record.name),
+        lower=str(record.rootfs),
+        config=dict(record.config),
+        mode="overlay",
+        image_id=str(record.config_digest),
+        full_mapping=bool(record.full_mapping),
+    )
+
+
 def resolve_image(opts: RunOptions) -> ImageSource:
     if opts.rootfs:
         path, overlay = opts.image, False
@@ -426,14 +438,7 @@ def resolve_image(opts: RunOptions) -> ImageSource:
             hint=f"pull it first: rootless engine pull {opts.image}",
             exit_code=ExitCode.ENGINE,
         )
-    source = ImageSource(
-        name=str(record.name),
-        lower=str(record.rootfs),
-        config=dict(record.config),
-        mode="overlay",
-        image_id=str(record.config_digest),
-        full_mapping=bool(record.full_mapping),
-    )
+    source = source_of(record)
     with contextlib.suppress(OSError, ValueError, TypeError):
         _remember_image(opts.image, source, os.path.join(str(store.layout), "index.json"))
     return source
@@ -563,11 +568,15 @@ def run(
     source: ImageSource | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    stdio: tuple[int, int, int] | None = None,
 ) -> int:
     """``rootless engine run``: create the container, run it, return its exit code.
 
     ``source`` gives the rootfs and image config directly (library use); by default it
-    comes from ``opts`` (an image in the store, or ``--rootfs DIR``).
+    comes from ``opts`` (an image in the store, or ``--rootfs DIR``). ``out``/``err``
+    receive what the engine itself prints (the id with ``-d``, warnings); ``stdio`` gives
+    the container's own stdin, stdout and stderr descriptors in the foreground (library use,
+    e.g. ``rootless verify`` captures the output; default: this process's).
     """
     out = out or sys.stdout
     err = err or sys.stderr
@@ -646,6 +655,7 @@ def run(
             remove_dirs=[cdir, userdata] if opts.rm else [],
             helper_log=os.path.join(cdir, "network.log"),
             on_pid=lambda pid: _record_pid(cdir, state, pid),
+            stdio=stdio,
         )
         if not opts.detach:  # the supervisor writes its own
             _monitor_state(state, os.getpid())
