@@ -359,7 +359,9 @@ class MapPlan:
             return False, reason
         if not self.newuidmap or not self.newgidmap:
             missing = "newuidmap" if not self.newuidmap else "newgidmap"
-            return False, f"{missing} is not installed (package uidmap / shadow-utils)"
+            return False, (
+                f"{missing} is not on $PATH (not installed? package uidmap / shadow-utils)"
+            )
         return True, None
 
 

@@ -32,6 +32,11 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "Rewrite docker scripts, Makefiles, cron and aliases for rootless podman.",
     ),
     "engine": ("rootless.engine.cli", "app", "Pull, list and run images rootless, without podman."),
+    "verify": (
+        "rootless.engine.verifycli",
+        "verify",
+        "Prove rootless containers work here: pull and run a sample image, step by step.",
+    ),
 }
 
 _HELP = (

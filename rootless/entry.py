@@ -27,6 +27,7 @@ FAST_PATHS: dict[tuple[str, ...], str] = {
     ("doctor",): "rootless.doctor.fast:main",
     ("engine", "pull"): "rootless.engine.pullcmd:fast_pull",
     ("engine", "run"): "rootless.engine.runcli:fast_run",
+    ("verify",): "rootless.engine.verifycmd:fast_verify",
 }
 
 

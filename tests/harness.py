@@ -262,6 +262,41 @@ def make_test_user(*, with_subids: bool = True) -> TestUser:
         return TestUser(name, pw.pw_uid, pw.pw_gid, Path(pw.pw_dir), rootless, python)
 
 
+@contextlib.contextmanager
+def temporary_user(*, with_subids: bool = True) -> Iterator[TestUser]:
+    """A throw-away account with its own sub-id range (root only), removed afterwards.
+
+    For tests that break an account's setup - e.g. remove its /etc/subuid line - which must
+    never touch the shared test users that concurrently running suites rely on.
+    """
+    rootless, python = find_user_venv_tools()
+    name = f"rootless-t{os.getpid() % 100000}{os.urandom(2).hex()}"
+    _LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        pw = _ensure_account(name)
+        _set_subids(name, _free_start(65536) if with_subids else None)
+        _ensure_runtime_dir(pw)
+    try:
+        yield TestUser(name, pw.pw_uid, pw.pw_gid, Path(pw.pw_dir), rootless, python)
+    finally:
+        with open(_LOCK, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            _set_subids(name, None)
+            subprocess.run(["userdel", "--remove", name], capture_output=True)
+            shutil.rmtree(f"/run/user/{pw.pw_uid}", ignore_errors=True)
+            shutil.rmtree(pw.pw_dir, ignore_errors=True)
+
+
+def drop_subids(name: str) -> None:
+    """Remove every /etc/subuid and /etc/subgid line of ``name`` (root only; never use it on
+    the shared test users)."""
+    assert name not in (TEST_USER, TEST_USER_NOSUBID), "other suites use this account"
+    with open(_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _set_subids(name, None)
+
+
 def current_user_as_test_user() -> TestUser:
     pw = pwd.getpwuid(os.getuid())
     rootless, python = find_user_venv_tools()
