@@ -20,7 +20,15 @@ suite with a real /etc/subuid range) and runs everything as that user:
    slirp4netns); prints medians and the ratios (target <= 0.3);
 3. port relay: ``-p 127.0.0.1:PORT:80`` to busybox ``httpd`` in a ``-d`` container
    serving a SIZE MiB file, downloaded on the host; the anchor is the same httpd run
-   directly on the host (no relay). Target: >= 1 GB/s.
+   directly on the host (no relay). Target: >= 1 GB/s;
+4. ``rootless verify --image IMAGE --json`` with the image cached (``--verify-runs`` whole
+   processes): the wall-clock total and the median of each step. The anchor, interleaved,
+   is podman doing what verify's container steps do, one process each: ``pull`` (cached),
+   ``run --rm`` of ``stat`` on the owned files, ``id`` as root and as ``www``, and ``sh -c
+   'exit 7'`` (without ``-p``: podman's port forwarding needs a tun device, and this host's
+   /dev/net/tun is 0600).
+
+The load average is printed before and after.
 
 Results are also written to bench/results/run_bench.json.
 """
@@ -127,6 +135,74 @@ def _throughput(label: str, port: int, path: str, size: int, reps: int) -> dict[
         f"({reps} x {size >> 20} MiB)"
     )
     return {"median_gb_s": _median(rates), "best_gb_s": max(rates), "all": rates}
+
+
+def _verify_cases(
+    args: argparse.Namespace,
+    rootless: str,
+    podman: str | None,
+    ref: str,
+    *,
+    env: dict[str, str],
+    podman_env: dict[str, str],
+) -> dict[str, object]:
+    """``rootless verify`` with a cached image, and podman's sequence of the same runs."""
+    verify = [rootless, "verify", "--image", ref, "--tls-verify=false", "--json"]
+    run = [podman, "--runtime", "runc", "run", "--rm", "--network", "none"] if podman else []
+    sequence = []
+    if podman:
+        sequence = [
+            ([podman, "pull", "-q", "--tls-verify=false", ref], 0),
+            ([*run, ref, "stat", "-c", "%u:%g %n", "/www", "/srv"], 0),
+            ([*run, ref, "sh", "-c", 'echo "$(id -u):$(id -g)"'], 0),
+            ([*run, "-u", "www", ref, "sh", "-c", 'echo "$(id -u):$(id -g)"'], 0),
+            ([*run, ref, "sh", "-c", "exit 7"], 7),
+        ]
+    print("rootless verify with a cached image (whole processes, interleaved):")
+    print(f"  rootless  {' '.join(verify)}")
+    for argv, _ in sequence:
+        print(f"  podman    {' '.join(argv)}")
+    walls: list[float] = []
+    anchor: list[float] = []
+    steps: dict[str, list[float]] = {}
+    for i in range(1 + args.verify_runs):  # one warm-up
+        start = time.perf_counter()
+        res = subprocess.run(verify, env=env, capture_output=True, text=True, check=False)
+        wall = (time.perf_counter() - start) * 1000
+        if res.returncode != 0:
+            raise SystemExit(f"rootless verify failed:\n{res.stdout}\n{res.stderr}")
+        doc = json.loads(res.stdout)
+        start = time.perf_counter()
+        for argv, code in sequence:
+            got = subprocess.run(argv, env=podman_env, capture_output=True, check=False)
+            if got.returncode != code:
+                raise SystemExit(f"podman failed ({got.returncode}): {' '.join(argv)}")
+        podman_ms = (time.perf_counter() - start) * 1000
+        if i == 0:
+            continue
+        walls.append(wall)
+        if sequence:
+            anchor.append(podman_ms)
+        for step in doc["steps"]:
+            steps.setdefault(step["id"], []).append(step["duration_ms"])
+    out: dict[str, object] = {
+        "verify_wall_median_ms": _median(walls),
+        "verify_wall_all_ms": walls,
+        "steps_median_ms": {k: _median(v) for k, v in steps.items()},
+    }
+    print(
+        f"  rootless verify total    median {_median(walls):7.1f} ms   "
+        f"min {min(walls):7.1f}   ({args.verify_runs} runs)"
+    )
+    print("  steps (median ms): " + ", ".join(f"{k} {_median(v):.0f}" for k, v in steps.items()))
+    if anchor:
+        ratio = _median(walls) / _median(anchor)
+        out.update(podman_sequence_median_ms=_median(anchor), ratio_to_podman_sequence=ratio)
+        print(
+            f"  podman sequence (5 runs)  median {_median(anchor):7.1f} ms   "
+            f"ratio verify / podman sequence: {ratio:.2f}"
+        )
+    return out
 
 
 def as_user(args: argparse.Namespace) -> dict[str, object]:
@@ -300,6 +376,10 @@ def as_user(args: argparse.Namespace) -> dict[str, object]:
         ratio = float(relayed["median_gb_s"]) / float(direct["median_gb_s"])  # type: ignore[arg-type]
         print(f"  relay / direct (medians): {ratio:.2f}   target: relay >= 1 GB/s")
         results["throughput"] = {"direct": direct, "relay": relayed, "ratio": ratio}
+        if ref and args.verify_runs:
+            results["verify"] = _verify_cases(
+                args, rootless, podman, ref, env=env, podman_env=podman_env
+            )
     finally:
         subprocess.run(
             [
@@ -345,6 +425,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--reps", type=int, default=5, help="downloads per throughput case")
+    parser.add_argument("--verify-runs", type=int, default=5, help="rootless verify runs (0: skip)")
     parser.add_argument("--user", default="rootless-test")
     parser.add_argument("--rootless", help="the rootless console script (default: this venv's)")
     parser.add_argument("--skip-podman", action="store_true")
@@ -379,6 +460,7 @@ def main() -> int:
 
             server = oci_registry.start_registry()
             argv += ["--image-ref", _push_bench_image(oci_registry, server)]
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 os.chmod(tmp, 0o777)
@@ -391,6 +473,9 @@ def main() -> int:
             if server is not None:
                 server.stop()
                 shutil.rmtree(server.workdir, ignore_errors=True)
+        load = os.getloadavg()
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in load)}")
+        data["load_average_after"] = load
         out = HERE / "results"
         out.mkdir(exist_ok=True)
         (out / "run_bench.json").write_text(json.dumps(data, indent=2) + "\n")
