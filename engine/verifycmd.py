@@ -265,8 +265,8 @@ class Checklist:
         exp = step.explanation
         if exp is None:
             self.print(
-                "  no doctor check explains this failure: it is not a setting of this host "
-                "(see the error above)"
+                "  no doctor check explains this failure: it does not come from this host's rootless "
+                "setup (see the error above)"
             )
             return
         self.print(f"  explained by: {exp.command}", "bold")

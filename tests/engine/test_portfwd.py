@@ -66,7 +66,7 @@ def test_a_taken_port_is_reported_with_the_check_id() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(PortInUseError, match="already in use") as info:
             bind_listeners([PortMapping("127.0.0.1", port, 80)])
-    assert info.value.check_id is None  # not a host misconfiguration: no doctor check
+    assert info.value.check_id == "published-ports"  # its finding names the holder
     assert info.value.hint is not None
     assert "pick another host port" in info.value.hint
     assert info.value.exit_code == 125

@@ -382,3 +382,24 @@ def test_usage_errors_exit_2(test_user: TestUser) -> None:
         assert res.returncode == 2, (args, res.stderr)
         assert message in res.stderr
         assert res.stdout == ""
+
+
+def test_as_root_it_stops_after_the_host_checks_naming_not_root(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    require(os.geteuid() == 0, "the suite runs as root in CI")
+    rootless = str(Path(sys.executable).parent / "rootless")
+    res = subprocess.run(
+        [rootless, "verify", "--image", "127.0.0.1:9/none:latest", "--json"],
+        env={**os.environ, "ROOTLESS_STORE": str(tmp_path / "store")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["failed_steps"] == ["host"]
+    assert_explained(steps(doc)["host"], "not-root")
+    assert {s["status"] for s in doc["steps"][1:]} == {"skipped"}
+    assert not (tmp_path / "store").exists()  # nothing was pulled or run
