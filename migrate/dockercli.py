@@ -148,6 +148,11 @@ class Invocation:
         return any(n in names_in for n in names)
 
     @property
+    def option_names(self) -> frozenset[str]:
+        """Names of the options present (long names; bundles as written)."""
+        return self._names
+
+    @property
     def _names(self) -> frozenset[str]:
         cached = self.__dict__.get("_names_cache")
         if cached is None or cached[0] != len(self.options):

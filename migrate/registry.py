@@ -69,6 +69,10 @@ class Rule:
     actions: frozenset[str] | None = None
     #: for "any"-scope hooks: the command words they care about (None: all)
     programs: frozenset[str] | None = None
+    #: for engine-scope hooks: option names (as :class:`~rootless.migrate.dockercli.Opt`
+    #: names them) without which the hook yields nothing; the driver skips the hook when
+    #: the command has none of them (None: always run it)
+    options: frozenset[str] | None = None
 
     def note(
         self,
