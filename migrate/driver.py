@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -47,7 +46,6 @@ from .shell import (
 from .structure import Structure
 
 MAX_DEPTH = 3
-PREFILTER = re.compile(rb"(?i:docker|podman)")
 PARSE_ERROR_LINK = "https://github.com/tree-sitter/tree-sitter-bash"
 
 
@@ -180,7 +178,7 @@ class _Run:
         structure: Structure | None = None,
     ) -> None:
         """Run every rule; results are emitted in rule order (earlier rules win overlaps)."""
-        table = _dispatch(self.rules, dual)
+        table = _dispatch(self.settings, dual)
         out: list[tuple[int, Change | Note | NewFile, Region, bool, str]] = []
         append = out.append
         if structure is not None and table.structure:
@@ -296,7 +294,8 @@ class _Dispatch:
 
 
 @lru_cache(maxsize=32)
-def _dispatch(rules: tuple[Rule, ...], dual: bool) -> _Dispatch:
+def _dispatch(settings: Settings, dual: bool) -> _Dispatch:
+    rules = _enabled_rules(settings)
     return _Dispatch(tuple(r for r in rules if not (r.renames_engine and dual)))
 
 
@@ -310,7 +309,7 @@ def _documents(ext: Extraction) -> list[ShellDocument]:
     todo: list[tuple[Region, dict[str, str]]] = [(r, ext.variables) for r in ext.regions]
     while todo:
         region, variables = todo.pop(0)
-        if PREFILTER.search(region.source) is None:
+        if not _names_engine(region.source):
             continue
         doc = ShellDocument(region, external_vars=variables)
         docs.append(doc)
@@ -341,21 +340,24 @@ def _dual_engine(docs: list[ShellDocument], assignments: list[Assignment]) -> in
 
 def _mentions_engine(data: bytes) -> bool:
     """Does ``docker``/``podman`` (any case) occur on a line that is not a ``#`` comment?"""
-    m = PREFILTER.search(data)
-    if m is None:
-        return False
-    line = data.rfind(b"\n", 0, m.start()) + 1
-    if not data[line : m.start()].lstrip(b" \t").startswith(b"#"):
-        return True  # the usual case: the first mention is code
-    low = data.lower()
+    low = data.lower()  # ASCII-only folding, like the (?i) of a bytes pattern
     for word in (b"docker", b"podman"):
         i = low.find(word)
         while i >= 0:
             line = low.rfind(b"\n", 0, i) + 1
             if not low[line:i].lstrip(b" \t").startswith(b"#"):
                 return True
-            i = low.find(word, low.find(b"\n", i) + 1 if low.find(b"\n", i) >= 0 else len(low))
+            nl = low.find(b"\n", i)
+            if nl < 0:
+                break
+            i = low.find(word, nl + 1)
     return False
+
+
+def _names_engine(source: bytes) -> bool:
+    """``docker`` or ``podman`` (any case) anywhere in ``source``."""
+    low = source.lower()
+    return b"docker" in low or b"podman" in low
 
 
 def _line_of(data: bytes, at: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .model import Change, Edit, NewFile, Note, Settings, Severity
 
@@ -30,6 +30,9 @@ CommandHook = Callable[["Command", RuleContext], Result]
 AssignmentHook = Callable[["Assignment", RuleContext], Result]
 DocumentHook = Callable[["ShellDocument", RuleContext], Result]
 StructureHook = Callable[["Structure", RuleContext], StructureResult]
+
+#: ``tuple.__new__``: builds a NamedTuple without its Python-level ``__new__`` (hot path)
+_new: Any = tuple.__new__
 
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -83,7 +86,10 @@ class Rule:
         fix: str | None = None,
         link: str | None = None,
     ) -> Note:
-        return Note(self.id, severity or self.severity, offset, message, fix, link or self.link)
+        note: Note = _new(
+            Note, (self.id, severity or self.severity, offset, message, fix, link or self.link)
+        )
+        return note
 
     def change(
         self,
@@ -95,10 +101,11 @@ class Rule:
         fix: str | None = None,
         link: str | None = None,
     ) -> Change:
-        return Change(
-            tuple(edits),
-            Note(self.id, severity or self.severity, offset, message, fix, link or self.link),
+        note = _new(
+            Note, (self.id, severity or self.severity, offset, message, fix, link or self.link)
         )
+        change: Change = _new(Change, (tuple(edits), note))
+        return change
 
 
 def all_rules() -> tuple[Rule, ...]:

@@ -218,16 +218,21 @@ class Word(NamedTuple):
         return self.text[:1] in ("'", '"')
 
 
-def make_word(node: Node, src: bytes) -> Word:
+_new_word = tuple.__new__
+
+
+def make_word(node: Node, src: bytes, t: str | None = None) -> Word:
+    """The word for a node (``t``: its type, when the caller already has it)."""
     s, e = node.start_byte, node.end_byte
     text = src[s:e].decode("utf-8", "surrogateescape")
-    t = node.type
+    if t is None:
+        t = node.type
     if t == "word":  # the common case, without a second look at the node
         value = (
             None if "$" in text or "`" in text else _unescape_word(text) if "\\" in text else text
         )
-        return Word(s, e, text, value, t)
-    return Word(s, e, text, static_value(node, src), t)
+        return _new_word(Word, (s, e, text, value, t))
+    return _new_word(Word, (s, e, text, static_value(node, src), t))
 
 
 class Prefix(NamedTuple):
@@ -651,18 +656,23 @@ class ShellDocument:
         self._seen.add(key)
         words: list[Word] = []
         assigns: list[Assignment] = []
-        for c in n.children:
+        src = self.source
+        for c in n.named_children:  # anonymous children are never words
             t = c.type
             if t == "variable_assignment":
                 a = self._assignment(c)
                 if a is not None:
                     assigns.append(a)
-            elif t in REDIRECTS or not c.is_named or t == "comment":
+            elif t in REDIRECTS or t == "comment":
                 continue
             elif t == "command_name":
-                words.append(make_word(c.children[0] if c.child_count == 1 else c, self.source))
+                if c.child_count == 1:
+                    c = c.child(0)  # noqa: PLW2901
+                    words.append(make_word(c, src))
+                else:
+                    words.append(make_word(c, src, t))
             else:
-                words.append(make_word(c, self.source))
+                words.append(make_word(c, src, t))
         if not words:
             return None
         prefixes, name_index = _peel(words)
