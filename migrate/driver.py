@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
+from typing import Any
 
 from .embedded import embedded_regions
 from .kinds import Extraction, FileKind, detect_kind, get_kind
@@ -69,7 +70,6 @@ class _Run:
         self,
         item: Change | Note | NewFile,
         region: Region,
-        *,
         editable: bool = True,
         why: str = "",
     ) -> None:
@@ -96,16 +96,18 @@ class _Run:
             a, b = span
             t = region.encode(e.text, e.start).encode("utf-8", "surrogateescape")
             rule = note.rule
-            if self._has(a, b, t, rule):
+            srt = self._sorted
+            i = bisect.bisect_left(self._keys, (a, b))
+            entry = (a, b, t, rule)
+            if entry in srt[i : i + 2]:
                 return  # the same edit again (an aliased YAML node, a merged key)
-            other = self._overlap(a, b)
+            other = _overlapping(srt, i, a, b)
             if other is not None:
                 self._reject(at, note, f"overlaps a change by rule {other}")
                 return
-            self.accepted.append((a, b, t, rule))
-            i = bisect.bisect_left(self._keys, (a, b))
+            self.accepted.append(entry)
             self._keys.insert(i, (a, b))
-            self._sorted.insert(i, (a, b, t, rule))
+            srt.insert(i, entry)
             self.notes.append((at, note, True))
             return
         mapped: list[tuple[int, int, bytes]] = []
@@ -152,21 +154,7 @@ class _Run:
         return any(x == (s, e, t, rule) for x in self._sorted[i : i + 2])
 
     def _overlap(self, s: int, e: int) -> str | None:
-        # accepted edits never overlap each other, so only neighbours by start can clash
-        i = bisect.bisect_left(self._keys, (s, e))
-        for a, b, _, rule in self._sorted[max(0, i - 1) : i + 2]:
-            if s == e and a == b:
-                if s == a:
-                    return rule
-            elif s == e:
-                if a < s < b:
-                    return rule
-            elif a == b:
-                if s < a < e:
-                    return rule
-            elif a < e and s < b:
-                return rule
-        return None
+        return _overlapping(self._sorted, bisect.bisect_left(self._keys, (s, e)), s, e)
 
     # -- running rules -------------------------------------------------------------------
 
@@ -195,6 +183,7 @@ class _Run:
             for rank, dhook in table.document:
                 for item in dhook(doc, ctx):
                     append((rank, item, region, True, ""))
+            commands = table.for_document(region)
             for cmd in doc.commands:
                 if unsound and not doc.is_sound(cmd.start, cmd.end):
                     continue
@@ -202,11 +191,11 @@ class _Run:
                 is_engine = cmd.node_type == "command" and (cmd.engine in ENGINES or unresolved)
                 if unresolved:
                     why = f"`{cmd.name.text if cmd.name else ''}` may not be docker"
-                    for rank, hook in table.for_command(cmd, is_engine):
+                    for rank, hook in commands.for_command(cmd, is_engine):
                         for item in hook(cmd, ctx):
                             append((rank, item, region, False, why))
                 else:
-                    for rank, hook in table.for_command(cmd, is_engine):
+                    for rank, hook in commands.for_command(cmd, is_engine):
                         for item in hook(cmd, ctx):
                             append((rank, item, region, True, ""))
             if table.assignment:
@@ -226,7 +215,7 @@ class _Run:
         out.sort(key=_RANK)
         emit = self.emit
         for _, result, reg, editable, why in out:
-            emit(result, reg, editable=editable, why=why)
+            emit(result, reg, editable, why)
 
     def apply(self) -> bytes:
         """The original with the accepted edits spliced in (they never overlap)."""
@@ -240,6 +229,27 @@ class _Run:
 
 
 _RANK = operator.itemgetter(0)
+#: ``tuple.__new__``: NamedTuples without their Python-level ``__new__`` (hot path)
+_new: Any = tuple.__new__
+
+
+def _overlapping(srt: list[tuple[int, int, bytes, str]], i: int, s: int, e: int) -> str | None:
+    """Rule of an accepted edit that ``[s, e)`` overlaps (``i``: its insertion point)."""
+    # accepted edits never overlap each other, so only neighbours by start can clash
+    for a, b, _, rule in srt[max(0, i - 1) : i + 2]:
+        if s == e and a == b:
+            if s == a:
+                return rule
+        elif s == e:
+            if a < s < b:
+                return rule
+        elif a == b:
+            if s < a < e:
+                return rule
+        elif a < e and s < b:
+            return rule
+    return None
+
 
 _Hook = tuple[int, CommandHook]
 
@@ -252,7 +262,10 @@ class _Dispatch:
     Each hook comes with its rule's rank (position in the rule order).
     """
 
-    def __init__(self, rules: tuple[Rule, ...]) -> None:
+    def __init__(self, rules: tuple[Rule, ...], *, gated: bool = True) -> None:
+        #: False: ignore the rules' gates (programs, actions, options, nouns, origins) and
+        #: run every hook of the right scope (the tests prove the gates change nothing)
+        self.gated = gated
         ranked = list(enumerate(rules))
         self.structure = [
             (i, r.structures, r.on_structure) for i, r in ranked if r.on_structure is not None
@@ -264,6 +277,40 @@ class _Dispatch:
         self._engine = [(i, r) for i, r in cmd if r.scope != "any"]
         self._by_program: dict[str | None, list[_Hook]] = {}
         self._by_engine: dict[tuple[str | None, str | None, frozenset[str]], list[_Hook]] = {}
+        self._origins = frozenset(
+            o for _, r in cmd if r.origins is not None and gated for o in r.origins
+        )
+        self._for_origins: dict[frozenset[str], _Dispatch] = {}
+
+    def for_document(self, region: Region) -> _Dispatch:
+        """The dispatch for a document: command hooks gated by origin left out if absent."""
+        if not self._origins:
+            return self
+        found: set[str] = set()
+        r: Region | None = region
+        while r is not None:
+            if r.origin in self._origins:
+                found.add(r.origin)
+            r = r.parent
+        key = frozenset(found)
+        table = self._for_origins.get(key)
+        if table is None:
+            table = _Dispatch(())
+            table.structure, table.document, table.assignment = (
+                self.structure,
+                self.document,
+                self.assignment,
+            )
+            table._any = [
+                (i, r) for i, r in self._any if r.origins is None or not r.origins.isdisjoint(key)
+            ]
+            table._engine = [
+                (i, r)
+                for i, r in self._engine
+                if r.origins is None or not r.origins.isdisjoint(key)
+            ]
+            self._for_origins[key] = table
+        return table
 
     def for_command(self, cmd: Command, is_engine: bool) -> list[_Hook]:
         program = cmd.program
@@ -272,7 +319,7 @@ class _Dispatch:
             hooks = [
                 (i, r.on_command)  # type: ignore[misc]
                 for i, r in self._any
-                if r.programs is None or program in r.programs
+                if r.programs is None or program in r.programs or not self.gated
             ]
             self._by_program[program] = hooks
         if not is_engine:
@@ -283,11 +330,17 @@ class _Dispatch:
         if found is None:
             action, names = key[1], key[2]
             # rule order is restored by the driver's sort; any-scope hooks first is fine
+            noun = inv.noun
+            gated = self.gated
             found = hooks + [
                 (i, r.on_command)  # type: ignore[misc]
                 for i, r in self._engine
-                if (r.actions is None or action in r.actions)
-                and (r.options is None or not r.options.isdisjoint(names))
+                if not gated
+                or (
+                    (r.actions is None or action in r.actions)
+                    and (r.options is None or not r.options.isdisjoint(names))
+                    and (r.nouns is None or noun in r.nouns)
+                )
             ]
             self._by_engine[key] = found
         return found
@@ -492,7 +545,7 @@ def _fix(
             )
     run.run_hooks(docs, ext.assignments, dual_at is not None, ext.structure)
     fixed = run.apply()
-    edits = tuple(AppliedEdit(s, e, t, r) for s, e, t, r in sorted(run.accepted))
+    edits = tuple(_new(AppliedEdit, x) for x in sorted(run.accepted))
     images: tuple[tuple[int, str], ...] = ()
     if settings.collect_images:
         from .images import collect  # noqa: PLC0415

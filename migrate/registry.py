@@ -70,8 +70,15 @@ class Rule:
     scope: str = "engine"
     #: engine sub-commands the command hook cares about (None: all), e.g. {"run", "create"}
     actions: frozenset[str] | None = None
-    #: for "any"-scope hooks: the command words they care about (None: all)
-    programs: frozenset[str] | None = None
+    #: for "any"-scope hooks: the command words they care about (None: all; a None in the
+    #: set stands for a command word that is not fixed text, like ``$DOCKER``)
+    programs: frozenset[str | None] | None = None
+    #: for engine-scope hooks: the management nouns (first word of the action, ``swarm``
+    #: of ``swarm init``) without which the hook yields nothing (None: always run it)
+    nouns: frozenset[str] | None = None
+    #: the hooks only see documents whose region, or a region it was cut from, has one of
+    #: these origins (``crontab``); None: every document
+    origins: frozenset[str] | None = None
     #: for engine-scope hooks: option names (as :class:`~rootless.migrate.dockercli.Opt`
     #: names them) without which the hook yields nothing; the driver skips the hook when
     #: the command has none of them (None: always run it)
