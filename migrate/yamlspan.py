@@ -46,6 +46,7 @@ class YNode:
     style: str | None = None
     pairs: list[tuple[YNode, YNode]] = field(default_factory=list)
     items: list[YNode] = field(default_factory=list)
+    #: the anchor name when the composer reports it (libyaml's does not); aliases are this node
     anchor: str | None = None
     #: key -> value of own keys (first occurrence), built on the first lookup
     _index: dict[str, YNode] | None = field(default=None, repr=False)
@@ -270,12 +271,14 @@ def _tag(node: Any) -> str:
 
 
 def _convert(node: Any, off: _Offsets, memo: dict[int, YNode]) -> YNode:
+    # aliases are the anchored node object itself (libyaml's composer does not even set
+    # .anchor): memoise every node so an alias becomes the same YNode, recursion included
+    key = id(node)
+    found = memo.get(key)
+    if found is not None:
+        return found
     raw_anchor: Any = node.anchor
     if raw_anchor is not None:
-        # only an anchored node can be reached twice (through its aliases)
-        found = memo.get(id(node))
-        if found is not None:
-            return found
         anchor = raw_anchor.value if hasattr(raw_anchor, "value") else raw_anchor
     else:
         anchor = None
@@ -287,19 +290,16 @@ def _convert(node: Any, off: _Offsets, memo: dict[int, YNode]) -> YNode:
     cls = type(node).__name__
     if cls == "ScalarNode":
         y = YNode("scalar", start, end, tag, str(node.value), node.style, anchor=anchor)
-        if anchor is not None:
-            memo[id(node)] = y
+        memo[key] = y
         return y
     flow = "flow" if node.flow_style else None
     if cls == "MappingNode":
         y = YNode("map", start, end, tag, style=flow, anchor=anchor)
-        if anchor is not None:
-            memo[id(node)] = y
+        memo[key] = y
         y.pairs = [(_convert(k, off, memo), _convert(v, off, memo)) for k, v in node.value]
         return y
     y = YNode("seq", start, end, tag, style=flow, anchor=anchor)
-    if anchor is not None:
-        memo[id(node)] = y
+    memo[key] = y
     y.items = [_convert(i, off, memo) for i in node.value]
     return y
 
