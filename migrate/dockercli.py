@@ -129,7 +129,11 @@ class Invocation:
 
     @property
     def noun(self) -> str | None:
-        return self.action.split(" ", 1)[0] if self.action else None
+        action = self.action
+        if not action:
+            return None
+        i = action.find(" ")
+        return action if i < 0 else action[:i]
 
     @property
     def image(self) -> Word | None:
@@ -138,14 +142,17 @@ class Invocation:
         return None
 
     def opts(self, *names: str) -> list[Opt]:
-        names_in = self._names
-        if not any(n in names_in for n in names):
+        if self._names.isdisjoint(names):
             return []
         return [o for o in self.options if o.name in names]
 
     def has(self, *names: str) -> bool:
-        names_in = self._names
-        return any(n in names_in for n in names)
+        return not self._names.isdisjoint(names)
+
+    @property
+    def option_names(self) -> frozenset[str]:
+        """Names of the options present (long names; bundles as written)."""
+        return self._names
 
     @property
     def _names(self) -> frozenset[str]:

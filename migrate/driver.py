@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import re
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
+from typing import Any
 
 from .embedded import embedded_regions
 from .kinds import Extraction, FileKind, detect_kind, get_kind
@@ -45,7 +47,6 @@ from .shell import (
 from .structure import Structure
 
 MAX_DEPTH = 3
-PREFILTER = re.compile(rb"(?i:docker|podman)")
 PARSE_ERROR_LINK = "https://github.com/tree-sitter/tree-sitter-bash"
 
 
@@ -69,7 +70,6 @@ class _Run:
         self,
         item: Change | Note | NewFile,
         region: Region,
-        *,
         editable: bool = True,
         why: str = "",
     ) -> None:
@@ -86,8 +86,32 @@ class _Run:
         if not editable:
             self._reject(at, note, why)
             return
+        edits = item.edits
+        if len(edits) == 1:  # the common case: one edit, no ordering among its own edits
+            e = edits[0]
+            span = region.host_span(e.start, e.end)
+            if span is None:
+                self._reject(at, note, f"the text to change spans {region.origin} syntax")
+                return
+            a, b = span
+            t = region.encode(e.text, e.start).encode("utf-8", "surrogateescape")
+            rule = note.rule
+            srt = self._sorted
+            i = bisect.bisect_left(self._keys, (a, b))
+            entry = (a, b, t, rule)
+            if entry in srt[i : i + 2]:
+                return  # the same edit again (an aliased YAML node, a merged key)
+            other = _overlapping(srt, i, a, b)
+            if other is not None:
+                self._reject(at, note, f"overlaps a change by rule {other}")
+                return
+            self.accepted.append(entry)
+            self._keys.insert(i, (a, b))
+            srt.insert(i, entry)
+            self.notes.append((at, note, True))
+            return
         mapped: list[tuple[int, int, bytes]] = []
-        for e in item.edits:
+        for e in edits:
             span = region.host_span(e.start, e.end)
             if span is None:
                 self._reject(at, note, f"the text to change spans {region.origin} syntax")
@@ -130,21 +154,7 @@ class _Run:
         return any(x == (s, e, t, rule) for x in self._sorted[i : i + 2])
 
     def _overlap(self, s: int, e: int) -> str | None:
-        # accepted edits never overlap each other, so only neighbours by start can clash
-        i = bisect.bisect_left(self._keys, (s, e))
-        for a, b, _, rule in self._sorted[max(0, i - 1) : i + 2]:
-            if s == e and a == b:
-                if s == a:
-                    return rule
-            elif s == e:
-                if a < s < b:
-                    return rule
-            elif a == b:
-                if s < a < e:
-                    return rule
-            elif a < e and s < b:
-                return rule
-        return None
+        return _overlapping(self._sorted, bisect.bisect_left(self._keys, (s, e)), s, e)
 
     # -- running rules -------------------------------------------------------------------
 
@@ -156,51 +166,56 @@ class _Run:
         structure: Structure | None = None,
     ) -> None:
         """Run every rule; results are emitted in rule order (earlier rules win overlaps)."""
-        rules = [r for r in self.rules if not (r.renames_engine and dual)]
-        rank = {r.id: i for i, r in enumerate(rules)}
-        table = _Dispatch(rules)
-        out: list[tuple[int, int, Change | Note | NewFile, Region, bool, str]] = []
+        table = _dispatch(self.settings, dual)
+        out: list[tuple[int, Change | Note | NewFile, Region, bool, str]] = []
         append = out.append
-        if structure is not None:
+        if structure is not None and table.structure:
             whole = Region.whole(self.data, origin=structure.kind)
             sctx = RuleContext(self.settings, None, self.kind.id)
-            for rule in rules:
-                shook = rule.on_structure
-                if shook is not None and structure.kind in rule.structures:
+            for rank, structures, shook in table.structure:
+                if structure.kind in structures:
                     for sitem in shook(structure, sctx):
-                        append((rank[rule.id], len(out), sitem, whole, True, ""))
+                        append((rank, sitem, whole, True, ""))
         for doc in docs:
             region = doc.region
+            unsound = doc.unsound
             ctx = RuleContext(self.settings, doc, self.kind.id)
-            for rule, dhook in table.document:
+            for rank, dhook in table.document:
                 for item in dhook(doc, ctx):
-                    append((rank[rule.id], len(out), item, region, True, ""))
+                    append((rank, item, region, True, ""))
+            commands = table.for_document(region)
             for cmd in doc.commands:
-                if doc.unsound and not doc.is_sound(cmd.start, cmd.end):
+                if unsound and not doc.is_sound(cmd.start, cmd.end):
                     continue
                 unresolved = cmd.engine_unresolved
                 is_engine = cmd.node_type == "command" and (cmd.engine in ENGINES or unresolved)
-                why = (
-                    f"`{cmd.name.text if cmd.name else ''}` may not be docker" if unresolved else ""
-                )
-                hooks = table.for_command(cmd, is_engine)
-                for rule, hook in hooks:
-                    for item in hook(cmd, ctx):
-                        append((rank[rule.id], len(out), item, region, not unresolved, why))
-            for a in doc.assignments:
-                if doc.unsound and not doc.is_sound(a.start, a.end):
-                    continue
-                for rule, ahook in table.assignment:
-                    for item in ahook(a, ctx):
-                        append((rank[rule.id], len(out), item, region, True, ""))
-        ctx = RuleContext(self.settings, None, self.kind.id)
-        for a in assignments:
-            for rule, ahook in table.assignment:
-                for aitem in ahook(a, ctx):
-                    append((rank[rule.id], len(out), aitem, a.region, True, ""))
-        out.sort(key=lambda x: (x[0], x[1]))
-        for _, _, result, reg, editable, why in out:
-            self.emit(result, reg, editable=editable, why=why)
+                if unresolved:
+                    why = f"`{cmd.name.text if cmd.name else ''}` may not be docker"
+                    for rank, hook in commands.for_command(cmd, is_engine):
+                        for item in hook(cmd, ctx):
+                            append((rank, item, region, False, why))
+                else:
+                    for rank, hook in commands.for_command(cmd, is_engine):
+                        for item in hook(cmd, ctx):
+                            append((rank, item, region, True, ""))
+            if table.assignment:
+                for a in doc.assignments:
+                    if unsound and not doc.is_sound(a.start, a.end):
+                        continue
+                    for rank, ahook in table.assignment:
+                        for item in ahook(a, ctx):
+                            append((rank, item, region, True, ""))
+        if assignments and table.assignment:
+            ctx = RuleContext(self.settings, None, self.kind.id)
+            for a in assignments:
+                for rank, ahook in table.assignment:
+                    for aitem in ahook(a, ctx):
+                        append((rank, aitem, a.region, True, ""))
+        # stable: items of one rule stay in the order they were found
+        out.sort(key=_RANK)
+        emit = self.emit
+        for _, result, reg, editable, why in out:
+            emit(result, reg, editable, why)
 
     def apply(self) -> bytes:
         """The original with the accepted edits spliced in (they never overlap)."""
@@ -213,34 +228,133 @@ class _Run:
         return b"".join(parts)
 
 
+_RANK = operator.itemgetter(0)
+#: ``tuple.__new__``: NamedTuples without their Python-level ``__new__`` (hot path)
+_new: Any = tuple.__new__
+
+
+def _overlapping(srt: list[tuple[int, int, bytes, str]], i: int, s: int, e: int) -> str | None:
+    """Rule of an accepted edit that ``[s, e)`` overlaps (``i``: its insertion point)."""
+    # accepted edits never overlap each other, so only neighbours by start can clash
+    for a, b, _, rule in srt[max(0, i - 1) : i + 2]:
+        if s == e and a == b:
+            if s == a:
+                return rule
+        elif s == e:
+            if a < s < b:
+                return rule
+        elif a == b:
+            if s < a < e:
+                return rule
+        elif a < e and s < b:
+            return rule
+    return None
+
+
+_Hook = tuple[int, CommandHook]
+
+
 class _Dispatch:
-    """Which command hooks apply to a command: by scope, sub-command and program word."""
+    """Which hooks apply: by scope, sub-command, program word and the options present.
 
-    def __init__(self, rules: list[Rule]) -> None:
-        self.document = [(r, r.on_document) for r in rules if r.on_document is not None]
-        self.assignment = [(r, r.on_assignment) for r in rules if r.on_assignment is not None]
-        cmd = [(r, r.on_command) for r in rules if r.on_command is not None]
-        self._any = cmd_any = [(r, h) for r, h in cmd if r.scope == "any"]
-        self._any_free = [(r, h) for r, h in cmd_any if r.programs is None]
-        self._engine = [(r, h) for r, h in cmd if r.scope != "any"]
-        self._by_action: dict[str | None, list[tuple[Rule, CommandHook]]] = {}
-        self._by_program: dict[str | None, list[tuple[Rule, CommandHook]]] = {}
+    Built once per rule selection (and dual-engine state); hook lists are memoised per
+    program and per (action, option names), so a command costs one or two dict lookups.
+    Each hook comes with its rule's rank (position in the rule order).
+    """
 
-    def for_command(self, cmd: Command, is_engine: bool) -> list[tuple[Rule, CommandHook]]:
+    def __init__(self, rules: tuple[Rule, ...], *, gated: bool = True) -> None:
+        #: False: ignore the rules' gates (programs, actions, options, nouns, origins) and
+        #: run every hook of the right scope (the tests prove the gates change nothing)
+        self.gated = gated
+        ranked = list(enumerate(rules))
+        self.structure = [
+            (i, r.structures, r.on_structure) for i, r in ranked if r.on_structure is not None
+        ]
+        self.document = [(i, r.on_document) for i, r in ranked if r.on_document is not None]
+        self.assignment = [(i, r.on_assignment) for i, r in ranked if r.on_assignment is not None]
+        cmd = [(i, r) for i, r in ranked if r.on_command is not None]
+        self._any = [(i, r) for i, r in cmd if r.scope == "any"]
+        self._engine = [(i, r) for i, r in cmd if r.scope != "any"]
+        self._by_program: dict[str | None, list[_Hook]] = {}
+        self._by_engine: dict[tuple[str | None, str | None, frozenset[str]], list[_Hook]] = {}
+        self._origins = frozenset(
+            o for _, r in cmd if r.origins is not None and gated for o in r.origins
+        )
+        self._for_origins: dict[frozenset[str], _Dispatch] = {}
+
+    def for_document(self, region: Region) -> _Dispatch:
+        """The dispatch for a document: command hooks gated by origin left out if absent."""
+        if not self._origins:
+            return self
+        found: set[str] = set()
+        r: Region | None = region
+        while r is not None:
+            if r.origin in self._origins:
+                found.add(r.origin)
+            r = r.parent
+        key = frozenset(found)
+        table = self._for_origins.get(key)
+        if table is None:
+            table = _Dispatch(())
+            table.structure, table.document, table.assignment = (
+                self.structure,
+                self.document,
+                self.assignment,
+            )
+            table._any = [
+                (i, r) for i, r in self._any if r.origins is None or not r.origins.isdisjoint(key)
+            ]
+            table._engine = [
+                (i, r)
+                for i, r in self._engine
+                if r.origins is None or not r.origins.isdisjoint(key)
+            ]
+            self._for_origins[key] = table
+        return table
+
+    def for_command(self, cmd: Command, is_engine: bool) -> list[_Hook]:
         program = cmd.program
         hooks = self._by_program.get(program)
         if hooks is None:
-            hooks = [(r, h) for r, h in self._any if r.programs is None or program in r.programs]
+            hooks = [
+                (i, r.on_command)  # type: ignore[misc]
+                for i, r in self._any
+                if r.programs is None or program in r.programs or not self.gated
+            ]
             self._by_program[program] = hooks
         if not is_engine:
             return hooks
-        action = cmd.invocation.action
-        engine = self._by_action.get(action)
-        if engine is None:
-            engine = [(r, h) for r, h in self._engine if r.actions is None or action in r.actions]
-            self._by_action[action] = engine
-        # rule order is restored by the driver's sort; any-scope hooks first is fine
-        return hooks + engine
+        inv = cmd.invocation
+        key = (program, inv.action, inv.option_names)
+        found = self._by_engine.get(key)
+        if found is None:
+            action, names = key[1], key[2]
+            # rule order is restored by the driver's sort; any-scope hooks first is fine
+            noun = inv.noun
+            gated = self.gated
+            found = hooks + [
+                (i, r.on_command)  # type: ignore[misc]
+                for i, r in self._engine
+                if not gated
+                or (
+                    (r.actions is None or action in r.actions)
+                    and (r.options is None or not r.options.isdisjoint(names))
+                    and (r.nouns is None or noun in r.nouns)
+                )
+            ]
+            self._by_engine[key] = found
+        return found
+
+
+@lru_cache(maxsize=32)
+def _dispatch(settings: Settings, dual: bool) -> _Dispatch:
+    rules = _enabled_rules(settings)
+    return _Dispatch(tuple(r for r in rules if not (r.renames_engine and dual)))
+
+
+@lru_cache(maxsize=32)
+def _enabled_rules(settings: Settings) -> tuple[Rule, ...]:
+    return tuple(r for r in all_rules() if settings.enabled(r.id))
 
 
 def _documents(ext: Extraction) -> list[ShellDocument]:
@@ -248,7 +362,7 @@ def _documents(ext: Extraction) -> list[ShellDocument]:
     todo: list[tuple[Region, dict[str, str]]] = [(r, ext.variables) for r in ext.regions]
     while todo:
         region, variables = todo.pop(0)
-        if PREFILTER.search(region.source) is None:
+        if not _names_engine(region.source):
             continue
         doc = ShellDocument(region, external_vars=variables)
         docs.append(doc)
@@ -279,50 +393,54 @@ def _dual_engine(docs: list[ShellDocument], assignments: list[Assignment]) -> in
 
 def _mentions_engine(data: bytes) -> bool:
     """Does ``docker``/``podman`` (any case) occur on a line that is not a ``#`` comment?"""
-    m = PREFILTER.search(data)
-    if m is None:
-        return False
-    line = data.rfind(b"\n", 0, m.start()) + 1
-    if not data[line : m.start()].lstrip(b" \t").startswith(b"#"):
-        return True  # the usual case: the first mention is code
-    low = data.lower()
+    low = data.lower()  # ASCII-only folding, like the (?i) of a bytes pattern
     for word in (b"docker", b"podman"):
         i = low.find(word)
         while i >= 0:
             line = low.rfind(b"\n", 0, i) + 1
             if not low[line:i].lstrip(b" \t").startswith(b"#"):
                 return True
-            i = low.find(word, low.find(b"\n", i) + 1 if low.find(b"\n", i) >= 0 else len(low))
+            nl = low.find(b"\n", i)
+            if nl < 0:
+                break
+            i = low.find(word, nl + 1)
     return False
 
 
-def _line_starts(data: bytes) -> list[int]:
-    starts = [0]
-    i = data.find(b"\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = data.find(b"\n", i + 1)
-    return starts
+def _names_engine(source: bytes) -> bool:
+    """``docker`` or ``podman`` (any case) anywhere in ``source``."""
+    low = source.lower()
+    return b"docker" in low or b"podman" in low
 
 
-def _findings(
-    data: bytes, notes: Iterable[tuple[int, Note, bool]], starts: list[int] | None = None
-) -> tuple[Finding, ...]:
-    starts = starts if starts is not None else _line_starts(data)
+def _line_of(data: bytes, at: int) -> int:
+    """1-based line number of file offset ``at``."""
+    return data.count(b"\n", 0, at) + 1
+
+
+def _findings(data: bytes, notes: Iterable[tuple[int, Note, bool]]) -> tuple[Finding, ...]:
     out: list[Finding] = []
     seen: set[tuple[str, int, str]] = set()
-    for at, note, applied in sorted(notes, key=lambda x: x[0]):
+    ascii_only = data.isascii()
+    line = 1
+    prev = 0
+    for at, note, applied in sorted(notes, key=_RANK):
         key = (note.rule, at, note.message)
         if key in seen:
             continue
         seen.add(key)
-        line = bisect.bisect_right(starts, at) - 1
-        col = len(data[starts[line] : at].decode("utf-8", "surrogateescape")) + 1
+        # offsets come in order: count the newlines since the previous note (in C)
+        line += data.count(b"\n", prev, at)
+        prev = at
+        start = data.rfind(b"\n", 0, at) + 1
+        col = (
+            at - start if ascii_only else len(data[start:at].decode("utf-8", "surrogateescape"))
+        ) + 1
         out.append(
             Finding(
                 note.rule,
                 note.severity,
-                line + 1,
+                line,
                 col,
                 at,
                 note.message,
@@ -376,8 +494,7 @@ def fix_bytes(
     if not fk.always and not _mentions_engine(data):
         # nothing can match without an engine name outside comments: no parse at all
         return FixResult(fk.id, data, data)
-    rules = tuple(r for r in all_rules() if settings.enabled(r.id))
-    run = _Run(data, settings, fk, rules)
+    run = _Run(data, settings, fk, _enabled_rules(settings))
     ext = fk.extract(data)
     if ext.structure is not None:
         ext.structure.path = path
@@ -428,18 +545,16 @@ def _fix(
             )
     run.run_hooks(docs, ext.assignments, dual_at is not None, ext.structure)
     fixed = run.apply()
-    edits = tuple(AppliedEdit(s, e, t, r) for s, e, t, r in sorted(run.accepted))
-    starts = _line_starts(data)
+    edits = tuple(_new(AppliedEdit, x) for x in sorted(run.accepted))
     images: tuple[tuple[int, str], ...] = ()
     if settings.collect_images:
         from .images import collect  # noqa: PLC0415
 
         images = tuple(
-            (bisect.bisect_right(starts, at), ref)
-            for at, ref in collect(docs, ext.structure, bool(ext.regions))
+            (_line_of(data, at), ref) for at, ref in collect(docs, ext.structure, bool(ext.regions))
         )
     generated = tuple(
-        GeneratedFile(g.name, g.content, g.note.rule, bisect.bisect_right(starts, at), g.pending)
+        GeneratedFile(g.name, g.content, g.note.rule, _line_of(data, at), g.pending)
         for at, g in run.generated
     )
     if fixed != data and settings.verify and fk.parses is not None and not fk.parses(fixed):
@@ -472,9 +587,7 @@ def _fix(
             )
             notes = [(at, n, False) for at, n, _ in run.notes] + [(0, note, False)]
             return FixResult(fk.id, data, data, (), _findings(data, notes), generated, images)
-    return FixResult(
-        fk.id, data, fixed, edits, _findings(data, run.notes, starts), generated, images
-    )
+    return FixResult(fk.id, data, fixed, edits, _findings(data, run.notes), generated, images)
 
 
 def fix_text(

@@ -12,7 +12,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rootless.migrate.kinds import FileKind, detect_kind
@@ -166,16 +166,17 @@ def load(c: Candidate, *, max_size: int, explicit: bool) -> Loaded | Skipped | N
     if not stat.S_ISREG(st.st_mode):
         return Skipped(c.display, "not a regular file") if explicit else None
     try:
-        with open(path, "rb") as fh:
+        with open(path, "rb", buffering=0) as fh:
             head = fh.read(HEAD)
-            kind = detect_kind(PurePosixPath(c.path.as_posix()), head)
+            kind = detect_kind(c.path.as_posix(), head)
             if kind is None:
                 return Skipped(c.display, "not a file kind rootless migrates") if explicit else None
             if st.st_size > max_size:
                 return Skipped(c.display, f"larger than {max_size} bytes (--max-size)")
             if b"\0" in head:
                 return Skipped(c.display, "binary file")
-            data = head + fh.read()
+            # a short first read of a regular file is its end
+            data = head + fh.read() if len(head) == HEAD else head
     except OSError as exc:
         return Skipped(c.display, f"unreadable: {exc.strerror}")
     if b"\0" in data[:8192]:

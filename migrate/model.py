@@ -139,8 +139,7 @@ class Finding(NamedTuple):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class AppliedEdit:
+class AppliedEdit(NamedTuple):
     """An edit in file coordinates (bytes), as applied to the original."""
 
     start: int

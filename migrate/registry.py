@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .model import Change, Edit, NewFile, Note, Settings, Severity
 
@@ -30,6 +30,9 @@ CommandHook = Callable[["Command", RuleContext], Result]
 AssignmentHook = Callable[["Assignment", RuleContext], Result]
 DocumentHook = Callable[["ShellDocument", RuleContext], Result]
 StructureHook = Callable[["Structure", RuleContext], StructureResult]
+
+#: ``tuple.__new__``: builds a NamedTuple without its Python-level ``__new__`` (hot path)
+_new: Any = tuple.__new__
 
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -67,8 +70,19 @@ class Rule:
     scope: str = "engine"
     #: engine sub-commands the command hook cares about (None: all), e.g. {"run", "create"}
     actions: frozenset[str] | None = None
-    #: for "any"-scope hooks: the command words they care about (None: all)
-    programs: frozenset[str] | None = None
+    #: for "any"-scope hooks: the command words they care about (None: all; a None in the
+    #: set stands for a command word that is not fixed text, like ``$DOCKER``)
+    programs: frozenset[str | None] | None = None
+    #: for engine-scope hooks: the management nouns (first word of the action, ``swarm``
+    #: of ``swarm init``) without which the hook yields nothing (None: always run it)
+    nouns: frozenset[str] | None = None
+    #: the hooks only see documents whose region, or a region it was cut from, has one of
+    #: these origins (``crontab``); None: every document
+    origins: frozenset[str] | None = None
+    #: for engine-scope hooks: option names (as :class:`~rootless.migrate.dockercli.Opt`
+    #: names them) without which the hook yields nothing; the driver skips the hook when
+    #: the command has none of them (None: always run it)
+    options: frozenset[str] | None = None
 
     def note(
         self,
@@ -79,7 +93,10 @@ class Rule:
         fix: str | None = None,
         link: str | None = None,
     ) -> Note:
-        return Note(self.id, severity or self.severity, offset, message, fix, link or self.link)
+        note: Note = _new(
+            Note, (self.id, severity or self.severity, offset, message, fix, link or self.link)
+        )
+        return note
 
     def change(
         self,
@@ -91,10 +108,11 @@ class Rule:
         fix: str | None = None,
         link: str | None = None,
     ) -> Change:
-        return Change(
-            tuple(edits),
-            Note(self.id, severity or self.severity, offset, message, fix, link or self.link),
+        note = _new(
+            Note, (self.id, severity or self.severity, offset, message, fix, link or self.link)
         )
+        change: Change = _new(Change, (tuple(edits), note))
+        return change
 
 
 def all_rules() -> tuple[Rule, ...]:

@@ -151,19 +151,24 @@ def _finding_lines(f: FileOutcome, style: Style) -> list[str]:
     lines: list[str] = []
     if f.error:
         lines.append("  " + style("error", "red", "bold") + f"  {f.error}")
+    # the styled pieces depend only on the severity (and the style): render them once
+    labels: dict[tuple[Severity, bool], str] = {}
+    fix_label = style("fix: ", "bold")
+    pad = " " * 28
+    append = lines.append
     for x in f.findings:
-        sev = x.severity.value
-        if x.severity in (Severity.FIX, Severity.REVIEW) and not x.applied:
-            sev = "skipped"
-        lines.append(
-            f"  {x.line}:{x.column}".ljust(10)
-            + style(sev.ljust(8), _SEVERITY_STYLE.get(x.severity, "dim"), "bold")
-            + f" {x.rule.ljust(18)} {x.message}"
-        )
+        severity = x.severity
+        skipped = not x.applied and (severity is Severity.FIX or severity is Severity.REVIEW)
+        label = labels.get((severity, skipped))
+        if label is None:
+            sev = "skipped" if skipped else severity.value
+            label = style(sev.ljust(8), _SEVERITY_STYLE.get(severity, "dim"), "bold")
+            labels[(severity, skipped)] = label
+        append(f"  {x.line}:{x.column}".ljust(10) + label + f" {x.rule.ljust(18)} {x.message}")
         if x.fix:
-            lines.append(" " * 28 + style("fix: ", "bold") + x.fix)
+            append(pad + fix_label + x.fix)
         if x.link:
-            lines.append(" " * 28 + style("see: " + x.link, "dim"))
+            append(pad + style("see: " + x.link, "dim"))
     return lines
 
 

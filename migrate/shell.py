@@ -218,16 +218,21 @@ class Word(NamedTuple):
         return self.text[:1] in ("'", '"')
 
 
-def make_word(node: Node, src: bytes) -> Word:
+_new_word = tuple.__new__
+
+
+def make_word(node: Node, src: bytes, t: str | None = None) -> Word:
+    """The word for a node (``t``: its type, when the caller already has it)."""
     s, e = node.start_byte, node.end_byte
     text = src[s:e].decode("utf-8", "surrogateescape")
-    t = node.type
+    if t is None:
+        t = node.type
     if t == "word":  # the common case, without a second look at the node
         value = (
             None if "$" in text or "`" in text else _unescape_word(text) if "\\" in text else text
         )
-        return Word(s, e, text, value, t)
-    return Word(s, e, text, static_value(node, src), t)
+        return _new_word(Word, (s, e, text, value, t))
+    return _new_word(Word, (s, e, text, static_value(node, src), t))
 
 
 class Prefix(NamedTuple):
@@ -253,71 +258,138 @@ class Assignment:
     prefixes_command: bool = False
 
 
-@dataclass
+_UNSET: Any = object()
+
+
 class Command:
     """A simple command with wrappers peeled off.
 
     ``words`` are all words of the command as written (wrappers included); ``name_index``
     points at the effective command word (after ``sudo -E``, ``env X=1``, ``timeout 5``...).
+    A plain class with slots (thousands per script): the engine, its resolution and the
+    parsed invocation are computed on first use.
     """
 
-    start: int
-    end: int
-    words: list[Word]
-    name_index: int
-    prefixes: list[Prefix]
-    assignments: list[Assignment]
-    doc: ShellDocument
-    #: "command" or "test" (``[ ... ]``/``[[ ... ]]``)
-    node_type: str = "command"
-    in_function: bool = False
-    in_substitution: bool = False
-    in_pipeline: bool = False
-    redirected: bool = False
-    background: bool = False
-    #: the command feeds a heredoc (``cat <<EOF``) or here-string
-    has_heredoc: bool = False
-    #: the engine named by a variable (``$DOCKER run``): resolved value if known
-    via_variable: str | None = None
+    __slots__ = (
+        "_engine",
+        "_invocation",
+        "_sudo",
+        "_unresolved",
+        "args",
+        "assignments",
+        "background",
+        "doc",
+        "end",
+        "has_heredoc",
+        "in_function",
+        "in_pipeline",
+        "in_substitution",
+        "name",
+        "name_index",
+        "node_type",
+        "prefixes",
+        "program",
+        "redirected",
+        "start",
+        "via_variable",
+        "words",
+    )
+
+    def __init__(  # noqa: PLR0917 - the dataclass signature it replaces
+        self,
+        start: int,
+        end: int,
+        words: list[Word],
+        name_index: int,
+        prefixes: list[Prefix],
+        assignments: list[Assignment],
+        doc: ShellDocument,
+        *,
+        node_type: str = "command",
+        in_function: bool = False,
+        in_substitution: bool = False,
+        in_pipeline: bool = False,
+        redirected: bool = False,
+        background: bool = False,
+        has_heredoc: bool = False,
+        via_variable: str | None = None,
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.words = words
+        self.name_index = name_index
+        self.prefixes = prefixes
+        self.assignments = assignments
+        self.doc = doc
+        #: "command" or "test" (``[ ... ]``/``[[ ... ]]``)
+        self.node_type = node_type
+        self.in_function = in_function
+        self.in_substitution = in_substitution
+        self.in_pipeline = in_pipeline
+        self.redirected = redirected
+        self.background = background
+        #: the command feeds a heredoc (``cat <<EOF``) or here-string
+        self.has_heredoc = has_heredoc
+        #: the engine named by a variable (``$DOCKER run``): resolved value if known
+        self.via_variable = via_variable
+        name = words[name_index] if name_index < len(words) else None
+        #: the effective command word
+        self.name: Word | None = name
+        #: the command word's fixed value (``/usr/bin/docker`` stays a path)
+        self.program: str | None = name.value if name is not None else None
+        self.args: list[Word] = words[name_index + 1 :]
+        sudo: Prefix | None = None
+        for p in prefixes:
+            if p.kind in ("sudo", "doas"):
+                sudo = p
+                break
+        self._sudo = sudo
+        self._engine: Any = _UNSET
+        self._unresolved: Any = _UNSET
+        self._invocation: Any = None
+
+    def __repr__(self) -> str:
+        return f"Command({self.start}, {self.end}, {[w.text for w in self.words]!r})"
 
     @property
     def region(self) -> Region:
         return self.doc.region
 
-    def __post_init__(self) -> None:
-        i = self.name_index
-        #: the effective command word
-        self.name: Word | None = self.words[i] if i < len(self.words) else None
-        #: the command word's fixed value (``/usr/bin/docker`` stays a path)
-        self.program: str | None = self.name.value if self.name is not None else None
-        self.args: list[Word] = self.words[i + 1 :]
-        self._sudo: Prefix | None = None
-        for p in self.prefixes:
-            if p.kind in ("sudo", "doas"):
-                self._sudo = p
-                break
-
-    @cached_property
+    @property
     def engine(self) -> str | None:
         """ "docker" or "podman" when this runs the engine (directly or through a variable)."""
-        w = self.name
-        if w is None:
-            return None
-        if w.value is not None:
-            return ENGINE_PATHS.get(w.value)
-        return self.doc.resolve_engine_word(w)
+        eng = self._engine
+        if eng is _UNSET:
+            w = self.name
+            if w is None:
+                eng = None
+            elif w.value is not None:
+                eng = ENGINE_PATHS.get(w.value)
+            else:
+                eng = self.doc.resolve_engine_word(w)
+            self._engine = eng
+        return eng  # type: ignore[no-any-return]
 
-    @cached_property
+    @property
     def engine_unresolved(self) -> bool:
         """The command word is a variable that looks like an engine but has no known value."""
-        w = self.name
-        return (
-            w is not None
-            and w.value is None
-            and self.engine is None
-            and (name := variable_name(w.text)) is not None
-            and ENGINE_VAR_RE.match(name) is not None
-        )
+        u = self._unresolved
+        if u is _UNSET:
+            w = self.name
+            u = (
+                w is not None
+                and w.value is None
+                and self.engine is None
+                and (name := variable_name(w.text)) is not None
+                and ENGINE_VAR_RE.match(name) is not None
+            )
+            self._unresolved = u
+        return u  # type: ignore[no-any-return]
+
+    @property
+    def is_engine_call(self) -> bool:
+        """A docker/podman invocation (literal, resolved variable, or engine-looking variable)."""
+        return self.node_type == "command" and (self.engine in ENGINES or self.engine_unresolved)
 
     @property
     def sudo(self) -> Prefix | None:
@@ -329,12 +401,15 @@ class Command:
         a, b = self.words[i], self.words[i + 1]
         return self.doc.text(a.end, b.start)
 
-    @cached_property
+    @property
     def invocation(self) -> Any:
         """The engine's arguments parsed (:class:`rootless.migrate.dockercli.Invocation`)."""
-        from .dockercli import parse_invocation  # noqa: PLC0415
+        inv = self._invocation
+        if inv is None:
+            from .dockercli import parse_invocation  # noqa: PLC0415
 
-        return parse_invocation(self.args)
+            inv = self._invocation = parse_invocation(self.args)
+        return inv
 
 
 _VAR_WORD = re.compile(
@@ -576,24 +651,28 @@ class ShellDocument:
     def _command(self, n: Node) -> Command | None:
         key = (n.start_byte, n.end_byte, "command")
         if key in self._seen:
-            return next(
-                (c for c in self.commands if c.start == n.start_byte and c.end == n.end_byte), None
-            )
+            found: Command | None = self._by_span.get(key)
+            return found
         self._seen.add(key)
         words: list[Word] = []
         assigns: list[Assignment] = []
-        for c in n.children:
+        src = self.source
+        for c in n.named_children:  # anonymous children are never words
             t = c.type
             if t == "variable_assignment":
                 a = self._assignment(c)
                 if a is not None:
                     assigns.append(a)
-            elif t in REDIRECTS or not c.is_named or t == "comment":
+            elif t in REDIRECTS or t == "comment":
                 continue
             elif t == "command_name":
-                words.append(make_word(c.children[0] if c.child_count == 1 else c, self.source))
+                if c.child_count == 1:
+                    c = c.child(0)  # noqa: PLW2901
+                    words.append(make_word(c, src))
+                else:
+                    words.append(make_word(c, src, t))
             else:
-                words.append(make_word(c, self.source))
+                words.append(make_word(c, src, t))
         if not words:
             return None
         prefixes, name_index = _peel(words)

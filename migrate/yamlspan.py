@@ -46,6 +46,7 @@ class YNode:
     style: str | None = None
     pairs: list[tuple[YNode, YNode]] = field(default_factory=list)
     items: list[YNode] = field(default_factory=list)
+    #: the anchor name when the composer reports it (libyaml's does not); aliases are this node
     anchor: str | None = None
     #: key -> value of own keys (first occurrence), built on the first lookup
     _index: dict[str, YNode] | None = field(default=None, repr=False)
@@ -199,18 +200,26 @@ def _fast_parser() -> Any:
     try:
         from _ruamel_yaml import CParser  # type: ignore[import-not-found]  # noqa: PLC0415
         from ruamel.yaml.nodes import MappingNode, ScalarNode  # noqa: PLC0415
+        from ruamel.yaml.tag import Tag  # noqa: PLC0415
     except ImportError:
         return None
+    # one Tag object per resolved tag: the nodes share them instead of each building its own
+    str_tag = Tag(suffix="tag:yaml.org,2002:str")
+    merge_tag = Tag(suffix="tag:yaml.org,2002:merge")
+    map_tag = Tag(suffix="tag:yaml.org,2002:map")
+    seq_tag = Tag(suffix="tag:yaml.org,2002:seq")
+    _SHARED_TAGS.update({id(str_tag): "str", id(merge_tag): "merge", id(map_tag): "map"})
+    _SHARED_TAGS[id(seq_tag)] = "seq"
 
     class _Composer(CParser):  # type: ignore[misc]
         """libyaml events composed into nodes; implicit tags: merge key or text."""
 
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode:
                 if value == "<<" and implicit[0]:
-                    return "tag:yaml.org,2002:merge"
-                return "tag:yaml.org,2002:str"
-            return "tag:yaml.org,2002:map" if kind is MappingNode else "tag:yaml.org,2002:seq"
+                    return merge_tag
+                return str_tag
+            return map_tag if kind is MappingNode else seq_tag
 
         def descend_resolver(self, *args: Any) -> None:
             pass
@@ -219,6 +228,10 @@ def _fast_parser() -> Any:
             pass
 
     return _Composer
+
+
+#: id() of the Tag objects the fast composer shares -> short tag name
+_SHARED_TAGS: dict[int, str] = {}
 
 
 def parse(data: bytes) -> list[YNode]:
@@ -249,23 +262,31 @@ def _tag(node: Any) -> str:
     ct = node.ctag
     if ct is None:
         return ""
+    shared = _SHARED_TAGS.get(id(ct))
+    if shared is not None:
+        return shared
     # Tag.__str__ decodes URIs on every call (slow); resolved tags have no handle
     text = ct.suffix if ct.handle is None else str(ct)
     return _TAGS.get(text, text)
 
 
 def _convert(node: Any, off: _Offsets, memo: dict[int, YNode]) -> YNode:
+    # aliases are the anchored node object itself (libyaml's composer does not even set
+    # .anchor): memoise every node so an alias becomes the same YNode, recursion included
     key = id(node)
     found = memo.get(key)
     if found is not None:
         return found
+    raw_anchor: Any = node.anchor
+    if raw_anchor is not None:
+        anchor = raw_anchor.value if hasattr(raw_anchor, "value") else raw_anchor
+    else:
+        anchor = None
     tag = _tag(node)
     if off.identity:
         start, end = node.start_mark.index, node.end_mark.index
     else:
         start, end = off(node.start_mark.index), off(node.end_mark.index)
-    raw_anchor: Any = node.anchor
-    anchor = raw_anchor.value if hasattr(raw_anchor, "value") else raw_anchor
     cls = type(node).__name__
     if cls == "ScalarNode":
         y = YNode("scalar", start, end, tag, str(node.value), node.style, anchor=anchor)

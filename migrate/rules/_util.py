@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rootless.migrate.model import DOCS
-from rootless.migrate.shell import ENGINES, Command
+from rootless.migrate.shell import Command
 
 PODMAN_RUN = f"{DOCS}/podman-run.1.html"
 ROOTLESS_MD = "https://github.com/containers/podman/blob/main/rootless.md"
@@ -13,7 +13,7 @@ TROUBLESHOOTING = "https://github.com/containers/podman/blob/main/troubleshootin
 
 def engine_call(cmd: Command) -> bool:
     """A docker/podman invocation (literal, resolved variable, or engine-looking variable)."""
-    return cmd.node_type == "command" and (cmd.engine in ENGINES or cmd.engine_unresolved)
+    return cmd.is_engine_call
 
 
 def engine_action(cmd: Command, *actions: str) -> bool:

@@ -36,4 +36,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=f"{DOCS}/podman-build.1.html",
     on_command=check,
+    nouns=frozenset({"buildx"}),
 )

@@ -46,4 +46,5 @@ RULE = Rule(
     link=TROUBLESHOOTING,
     on_command=check,
     scope="any",
+    origins=frozenset({"crontab"}),
 )

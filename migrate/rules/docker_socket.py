@@ -177,6 +177,7 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{DOCS}/podman-system-service.1.html",
     on_command=check,
+    options=frozenset({"--volume", "--mount"}),
     actions=RUN_CREATE,
     on_structure=check_structure,
     structures=frozenset({"compose"}),

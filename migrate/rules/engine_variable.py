@@ -83,4 +83,6 @@ RULE = Rule(
     on_command=check_command,
     renames_engine=True,
     scope="any",
+    # `: ${DOCKER=docker}` or a command word that is not fixed text (`${DOCKER:-docker}`)
+    programs=frozenset({":", None}),
 )

@@ -46,5 +46,6 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{DOCS}/podman.1.html#global-options",
     on_command=check,
+    options=frozenset({"--runtime", "--storage-opt"}),
     actions=RUN_CREATE,
 )

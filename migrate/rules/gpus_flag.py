@@ -50,5 +50,6 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=CDI,
     on_command=check,
+    options=frozenset({"--gpus"}),
     actions=RUN_CREATE,
 )

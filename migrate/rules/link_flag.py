@@ -72,6 +72,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=f"{DOCS}/podman-network-create.1.html",
     on_command=check,
+    options=frozenset({"--link"}),
     actions=RUN_CREATE,
     on_structure=check_structure,
     structures=frozenset({"compose"}),

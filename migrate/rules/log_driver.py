@@ -80,6 +80,7 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{PODMAN_RUN}#log-driver-driver",
     on_command=check,
+    options=frozenset({"--log-driver"}),
     actions=RUN_CREATE,
     on_structure=check_structure,
     structures=frozenset({"compose"}),

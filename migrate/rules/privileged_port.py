@@ -68,6 +68,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=ROOTLESS_MD,
     on_command=check,
+    options=frozenset({"--publish"}),
     actions=RUN_CREATE,
     on_structure=check_structure,
     structures=frozenset({"compose"}),

@@ -97,6 +97,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=TROUBLESHOOTING,
     on_command=check,
+    options=frozenset(LIMITS),
     actions=RUN_CREATE,
     on_structure=check_structure,
     structures=frozenset({"compose"}),

@@ -60,6 +60,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=f"{PODMAN_RUN}#restart-policy",
     on_command=check,
+    options=frozenset({"--restart"}),
     actions=RUN_CREATE,
     on_structure=check_structure,
     structures=frozenset({"compose"}),

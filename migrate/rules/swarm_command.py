@@ -35,4 +35,5 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=f"{DOCS}/podman-kube-play.1.html",
     on_command=check,
+    nouns=NOUNS,
 )

@@ -65,6 +65,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     link=f"{PODMAN_RUN}#ulimit-option",
     on_command=check,
+    options=frozenset({"--ulimit"}),
     actions=RUN_CREATE,
     on_structure=check_structure,
     structures=frozenset({"compose"}),

@@ -43,5 +43,6 @@ RULE = Rule(
     severity=Severity.REVIEW,
     link=f"{PODMAN_RUN}#userns-mode",
     on_command=check,
+    options=frozenset({"--user"}),
     actions=RUN_CREATE,
 )
