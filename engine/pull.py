@@ -18,9 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+from collections.abc import Mapping
 
 from rootless.engine import ref as refmod
 from rootless.engine.auth import find_credentials
@@ -33,6 +31,11 @@ from rootless.engine.registry import (
 )
 from rootless.engine.store import ImageRecord, Store
 from rootless.errors import RootlessError
+
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the hot path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TextIO
 
 LAYER_TYPES = {
     "application/vnd.oci.image.layer.v1.tar",
@@ -52,17 +55,33 @@ CONFIG_TYPES = {
 MAX_PARALLEL = 6
 
 
-@dataclass
 class PullResult:
-    record: ImageRecord
-    reference: refmod.Reference
-    registry: str
-    downloaded: int = 0
-    reused: int = 0
-    layers: int = 0
-    unpacked: bool = False
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    """What a pull did (``record`` is the image as stored)."""
+
+    def __init__(  # noqa: PLR0917 - plain fields, in their old order
+        self,
+        record: ImageRecord,
+        reference: refmod.Reference,
+        registry: str,
+        downloaded: int = 0,
+        reused: int = 0,
+        layers: int = 0,
+        unpacked: bool = False,
+        warnings: list[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> None:
+        self.record = record
+        self.reference = reference
+        self.registry = registry
+        self.downloaded = downloaded
+        self.reused = reused
+        self.layers = layers
+        self.unpacked = unpacked
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.notes: list[str] = [] if notes is None else notes
+
+    def __repr__(self) -> str:
+        return f"PullResult({vars(self)!r})"
 
 
 class Reporter:
@@ -191,10 +210,12 @@ def select_platform(
     )
 
 
-@dataclass
 class _Endpoint:
-    registry: Registry
-    repo: str  # path on that registry
+    __slots__ = ("registry", "repo")
+
+    def __init__(self, registry: Registry, repo: str) -> None:
+        self.registry = registry
+        self.repo = repo  # path on that registry
 
 
 def _endpoints(

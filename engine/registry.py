@@ -23,21 +23,22 @@ import functools
 import hashlib
 import json
 import os
-import random
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from rootless.engine.auth import Challenge, Credentials, parse_challenges
+from rootless.engine.idmap import Record
 from rootless.errors import RootlessError
 
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the pull's hot path
 if TYPE_CHECKING:
     import http.client
     import ssl
+    from collections.abc import Callable
+    from typing import Any
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -61,14 +62,28 @@ class RegistryError(RootlessError):
     """A registry refused or failed a request; the message names the image and registry."""
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class Descriptor(Record):
+    _fields = ("media_type", "digest", "size", "platform", "annotations", "urls")
+    __slots__ = _fields
     media_type: str
     digest: str
     size: int
-    platform: Mapping[str, Any] | None = None
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    urls: tuple[str, ...] = ()
+    platform: Mapping[str, Any] | None
+    annotations: Mapping[str, str]
+    urls: tuple[str, ...]
+
+    def __init__(  # noqa: PLR0917 - the descriptor's fields, in order
+        self,
+        media_type: str,
+        digest: str,
+        size: int,
+        platform: Mapping[str, Any] | None = None,
+        annotations: Mapping[str, str] | None = None,
+        urls: tuple[str, ...] = (),
+    ) -> None:
+        self._init(
+            media_type, digest, size, platform, {} if annotations is None else annotations, urls
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str) -> Descriptor:
@@ -118,11 +133,15 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(Record):
+    _fields = ("media_type", "digest", "body")
+    __slots__ = _fields
     media_type: str
     digest: str
     body: bytes
+
+    def __init__(self, media_type: str, digest: str, body: bytes) -> None:
+        self._init(media_type, digest, body)
 
     def json(self) -> dict[str, Any]:
         data = json.loads(self.body)
@@ -170,22 +189,32 @@ class _Local(threading.local):
         self.conns = {}
 
 
-@dataclass
 class Registry:
     """One registry host. ``name`` is what users wrote (``docker.io``), ``host`` where it is."""
 
-    name: str
-    host: str
-    credentials: Credentials | None = None
-    tls_verify: bool = True
-    allow_http: bool = False
-    timeout: float = 60.0
-    retries: int = 5
-    backoff: float = 1.0
-    max_backoff: float = 60.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def __post_init__(self) -> None:
+    def __init__(  # noqa: PLR0917 - plain settings
+        self,
+        name: str,
+        host: str,
+        credentials: Credentials | None = None,
+        tls_verify: bool = True,
+        allow_http: bool = False,
+        timeout: float = 60.0,
+        retries: int = 5,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name
+        self.host = host
+        self.credentials = credentials
+        self.tls_verify = tls_verify
+        self.allow_http = allow_http
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.sleep = sleep
         self.scheme: str | None = None
         self._local = _Local()
         self._lock = threading.Lock()
@@ -338,6 +367,8 @@ class Registry:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_backoff)
+        import random  # noqa: PLC0415 - only when a request is retried
+
         base = min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
         return base + random.uniform(0, base / 10)  # noqa: S311 - jitter, not crypto
 

@@ -18,31 +18,41 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
-import subprocess
 import sys
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
+from rootless.engine.idmap import Record
 from rootless.engine.store import RootfsInfo, Store, remove_trees
 from rootless.errors import RootlessError
 
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the hot path
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Sequence
+    from typing import Any
 
-@dataclass(frozen=True)
-class LayerToApply:
+
+class LayerToApply(Record):
+    _fields = ("digest", "diff_id", "media_type")
+    __slots__ = _fields
     digest: str  # compressed blob in the store
     diff_id: str  # from the image config
-    media_type: str = ""  # only a hint (the blob's magic bytes decide)
+    media_type: str  # only a hint (the blob's magic bytes decide)
+
+    def __init__(self, digest: str, diff_id: str, media_type: str = "") -> None:
+        self._init(digest, diff_id, media_type)
 
 
-@dataclass(frozen=True)
-class UnpackResult:
+class UnpackResult(Record):
+    _fields = ("info", "warning", "created")
+    __slots__ = _fields
     info: RootfsInfo
     warning: str | None
     created: bool
+
+    def __init__(self, info: RootfsInfo, warning: str | None, created: bool) -> None:
+        self._init(info, warning, created)
 
 
 def _preload(kinds: frozenset[str] = frozenset({"gzip", "zstd"})) -> None:
@@ -173,6 +183,9 @@ class Unpacker:
 
     def _zstd_filter(self, fd: int, digest: str) -> int:
         """Decompress with the ``zstd`` command (no ``zstandard`` module): its stdout pipe."""
+        import shutil  # noqa: PLC0415 - only without the zstandard module
+        import subprocess  # noqa: PLC0415
+
         from rootless.engine.layers import LayerError  # noqa: PLC0415
 
         zstd = shutil.which("zstd")
