@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any, Literal
 
+    from rootless.engine.tomlcache import TomlCache
+
 DOCKER_IO = "docker.io"
 DOCKER_IO_ENDPOINT = "registry-1.docker.io"
 DEFAULT_TAG = "latest"
@@ -264,8 +266,13 @@ class RegistriesConf:
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> RegistriesConf:
+        """Read and merge the files podman would (parsed data is remembered per exact file
+        content by :mod:`rootless.engine.tomlcache`)."""
+        from rootless.engine.tomlcache import TomlCache, default_cache_path  # noqa: PLC0415
+
         env = os.environ if env is None else env
         conf = cls()
+        cache = TomlCache(default_cache_path(env))
         for path in config_files(env):
             try:
                 text = path.read_bytes()
@@ -273,7 +280,8 @@ class RegistriesConf:
                 continue
             except OSError as exc:
                 raise RootlessError(f"cannot read {path}: {exc.strerror}") from exc
-            conf.merge(parse_toml(text, path), path)
+            conf.merge(parse_toml(text, path, cache=cache), path)
+        cache.save()
         return conf
 
     def merge(self, data: Mapping[str, Any], path: Path | None = None) -> None:
@@ -387,12 +395,23 @@ def _list(value: object, where: str) -> Iterable[object]:
     return value
 
 
-def parse_toml(text: bytes, path: Path) -> dict[str, Any]:
+def parse_toml(text: bytes, path: Path, *, cache: TomlCache | None = None) -> dict[str, Any]:
+    """The TOML document ``text`` (read from ``path``); a :class:`RootlessError` naming the
+    file when it is not UTF-8 or not TOML. ``cache`` recalls what this exact text gave."""
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RootlessError(f"cannot parse {path}: {exc}") from exc
+    if cache is not None:
+        try:
+            return cache.loads(decoded, str(path))
+        except ValueError as exc:  # tomllib.TOMLDecodeError (imported only on a cache miss)
+            raise RootlessError(f"cannot parse {path}: {exc}") from exc
     import tomllib  # noqa: PLC0415 - only when a config is read
 
     try:
-        return tomllib.loads(text.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return tomllib.loads(decoded)
+    except tomllib.TOMLDecodeError as exc:
         raise RootlessError(f"cannot parse {path}: {exc}") from exc
 
 
