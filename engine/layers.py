@@ -557,6 +557,70 @@ def _has_symlink_parent(path: str) -> bool:
 # applying
 
 
+class _Job:
+    """One queued write; :meth:`result` waits for it and re-raises its failure."""
+
+    __slots__ = ("args", "error", "fn", "lock")
+
+    def __init__(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+        self.error: BaseException | None = None
+        self.lock = threading.Lock()
+        self.lock.acquire()  # released when the job has run
+
+    def run(self) -> None:
+        try:
+            self.fn(*self.args)
+        except BaseException as exc:  # handed to whoever waits for the result
+            self.error = exc
+        finally:
+            self.lock.release()
+
+    def result(self) -> None:
+        with self.lock:
+            pass
+        if self.error is not None:
+            raise self.error
+
+
+class _WriterPool:
+    """A few daemon threads running queued writes in order of submission (what the applier
+    needs of ``concurrent.futures.ThreadPoolExecutor``, whose import, with ``logging``,
+    costs the unpacking child more than a small layer's writes)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> _Job:
+        job = _Job(fn, args)
+        self.jobs.put(job)
+        if len(self.threads) < self.workers:  # started on demand
+            thread = threading.Thread(
+                target=self._run, name=f"write-{len(self.threads)}", daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+        return job
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            job.run()
+
+    def shutdown(self) -> None:
+        """Stop the threads once the queued jobs are done."""
+        for _ in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join()
+        self.threads = []
+
+
 class Applier:
     """Applies layers in order to the current root (``/`` in the chroot, or any dir as cwd)."""
 
@@ -576,11 +640,9 @@ class Applier:
         self.warn = warn
         #: writer threads for small files (0: write everything in the calling thread)
         self.parallel_writes = parallel_writes
-        self.writers: Any = None
+        self.writers: _WriterPool | None = None
         if self.parallel_writes:
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - preloaded
-
-            self.writers = ThreadPoolExecutor(self.parallel_writes, thread_name_prefix="write")
+            self.writers = _WriterPool(self.parallel_writes)
 
     def apply(self, source: LayerSource) -> str:
         """Apply one layer; its diff_id (verified against ``source.diff_id``)."""
@@ -591,7 +653,7 @@ class Applier:
         # directories known to be real directories in this layer (saves a stat per entry),
         # and those this layer created (nothing lower can exist inside them)
         self.known_dirs: set[str] = set()
-        self.pending: dict[str, Any] = {}  # path -> Future of its write
+        self.pending: dict[str, Any] = {}  # path -> the _Job of its write
         self.queue: collections.deque[tuple[str, Any]] = collections.deque()
         self.fresh: set[str] = set()
         self.ancestors: set[str] = set()  # parents of this layer's entries

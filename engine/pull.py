@@ -9,7 +9,8 @@ The sequence, for one reference:
 3. fetch and verify the config, then download the missing layers concurrently (6 at a
    time, as containers/image), each hashed while streaming into ``<store>/tmp`` and renamed
    into the OCI layout only once verified;
-4. join every download thread, then unpack in a user namespace (see :mod:`unpack`);
+4. meanwhile unpack each verified layer, in order, in a user namespace (see :mod:`unpack`;
+   the unpacking child is forked before step 2, while the process has no threads);
 5. point the name at the manifest in ``index.json``.
 """
 
@@ -36,6 +37,8 @@ TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the hot
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TextIO
+
+    from rootless.engine.unpack import Worker
 
 LAYER_TYPES = {
     "application/vnd.oci.image.layer.v1.tar",
@@ -276,23 +279,37 @@ def pull(
     registry_factory: Callable[[Registry], Registry] | None = None,
 ) -> PullResult:
     """Pull ``text`` into ``store``; tries each short-name candidate in turn."""
+    from rootless.engine.unpack import Worker  # noqa: PLC0415
+
     reporter = reporter or Reporter()
     conf = refmod.RegistriesConf.load()
     candidates = conf.resolve(text)
     wanted = refmod.canonical_platform(platform) if platform else refmod.host_platform()
     errors: list[RootlessError] = []
-    for ref in candidates:
-        for ep in _endpoints(ref, conf, tls_verify, timeout):
-            if registry_factory is not None:
-                ep.registry = registry_factory(ep.registry)
-            try:
-                return _pull_from(
-                    ref, ep=ep, store=store, wanted=wanted, reporter=reporter, mapping=mapping
-                )
-            except RegistryError as exc:
-                errors.append(exc)  # podman tries the next candidate or mirror
-            finally:
-                ep.registry.close()
+    # the unpacking child is forked now, while no thread runs: its namespace set-up and
+    # imports overlap with the registry round trips (unused when the image is unpacked)
+    worker = Worker(mapping).spawn()
+    try:
+        for ref in candidates:
+            for ep in _endpoints(ref, conf, tls_verify, timeout):
+                if registry_factory is not None:
+                    ep.registry = registry_factory(ep.registry)
+                try:
+                    return _pull_from(
+                        ref,
+                        ep=ep,
+                        store=store,
+                        wanted=wanted,
+                        reporter=reporter,
+                        mapping=mapping,
+                        worker=worker if worker.available else None,
+                    )
+                except RegistryError as exc:
+                    errors.append(exc)  # podman tries the next candidate or mirror
+                finally:
+                    ep.registry.close()
+    finally:
+        worker.close()
     if len(errors) == 1:
         raise errors[0]
     details = "; ".join(e.message for e in errors)
@@ -307,6 +324,7 @@ def _pull_from(
     wanted: tuple[str, str, str | None],
     reporter: Reporter,
     mapping: str,
+    worker: Worker | None = None,
 ) -> PullResult:
     from rootless.engine.unpack import LayerToApply, Unpacker  # noqa: PLC0415
 
@@ -354,8 +372,9 @@ def _pull_from(
             layers=len(layer_descs),
             reused=len(have),
         )
-        # Fork the unpacking child now, while this process has no threads: it applies each
-        # layer as soon as its blob is verified, while later layers still download.
+        # the child (forked by pull() before the first request, or now, while this process
+        # has no threads) applies each layer as soon as its blob is verified, while later
+        # layers still download
         job = Unpacker(
             store,
             config_desc.digest,
@@ -364,6 +383,7 @@ def _pull_from(
                 for d, x in zip(layer_descs, diff_ids, strict=True)
             ],
             mode=mapping,
+            worker=worker,
         )
         try:
             feeder = _Feeder(job, [d.digest for d in layer_descs], have) if job.start() else None

@@ -232,7 +232,9 @@ class Store:
         if not (self.layout / "index.json").exists():
             with self.index_lock():
                 if not (self.layout / "index.json").exists():
-                    self._write_index([])
+                    # an empty index, like the marker, is cheap to recreate: no fsync (every
+                    # later index rewrite, which records images, goes through atomic_write)
+                    replace_file(self.layout / "index.json", _index_body([]))
 
     # ------------------------------------------------------------------ locks
     def gc_lock(self, *, shared: bool) -> contextlib.AbstractContextManager[bool]:
@@ -305,16 +307,9 @@ class Store:
         return out
 
     def _write_index(self, entries: list[IndexEntry]) -> None:
-        body = {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [e.manifest for e in entries],
-        }
-        from rootless.fsutil import atomic_write  # noqa: PLC0415 - tempfile is not cheap
+        from rootless.fsutil import atomic_write  # noqa: PLC0415
 
-        atomic_write(
-            self.layout / "index.json", json.dumps(body, indent=1).encode() + b"\n", mode=0o644
-        )
+        atomic_write(self.layout / "index.json", _index_body(entries), mode=0o644)
 
     def tag(
         self, name: str, manifest: Mapping[str, Any], *, index_digest: str | None = None
@@ -667,6 +662,15 @@ class Store:
         target = self.tmp / f"trash-{path.name.lstrip('.')}-{os.getpid()}-{time.monotonic_ns()}"
         os.rename(path, target)
         return target
+
+
+def _index_body(entries: list[IndexEntry]) -> bytes:
+    body = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [e.manifest for e in entries],
+    }
+    return json.dumps(body, indent=1).encode() + b"\n"
 
 
 def replace_file(path: Path, data: bytes) -> None:
