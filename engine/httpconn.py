@@ -4,8 +4,9 @@
 random, urllib) and ``ssl`` at import time: ~40 ms of CPU here, more than a small image's
 whole download. A registry client needs far less of HTTP: one request at a time on a
 keep-alive connection, ``Content-Length``, ``chunked`` and read-until-close bodies, and a
-few headers. This module does exactly that, over :mod:`socket`, importing :mod:`ssl` only
-for ``https`` connections.
+few headers. This module does exactly that, over ``_socket`` (the :mod:`socket` module
+builds enum classes for every constant at import), importing :mod:`socket` and :mod:`ssl`
+only for ``https`` connections.
 
 Behaviour kept from ``http.client`` (the registry client relies on it):
 
@@ -26,13 +27,14 @@ Behaviour kept from ``http.client`` (the registry client relies on it):
 
 from __future__ import annotations
 
+import _socket
 import contextlib
+import io
 import os
-import socket
 
 TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the pull's hot path
 if TYPE_CHECKING:
-    import io
+    import socket
     import ssl
     from collections.abc import Mapping
     from typing import NoReturn
@@ -92,13 +94,37 @@ def split_netloc(netloc: str, scheme: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _connect(host: str, port: int, timeout: float) -> socket.socket:
+def _connect(host: str, port: int, timeout: float) -> _socket.socket:
+    """``socket.create_connection`` on ``_socket``: each address in turn, the last error."""
     # a bytes host: a str one makes getaddrinfo import the idna codec (stringprep, unicodedata)
     addr: str | bytes = host.encode("ascii") if host.isascii() else host
-    sock = socket.create_connection((addr, port), timeout)  # type: ignore[arg-type]
-    with contextlib.suppress(OSError):  # requests are small: no Nagle delay
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock
+    last: OSError | None = None
+    for family, kind, proto, _, sockaddr in _socket.getaddrinfo(addr, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            last = exc
+            continue
+        with contextlib.suppress(OSError):  # requests are small: no Nagle delay
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+        return sock
+    raise last or OSError(f"getaddrinfo returned no address for {host}")
+
+
+class _SocketReader(io.RawIOBase):
+    """The raw stream under the connection's buffered reader (``socket.SocketIO``)."""
+
+    def __init__(self, sock: _socket.socket | socket.socket) -> None:
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        return self._sock.recv_into(buffer)
 
 
 def _check_header(name: str, value: str) -> None:
@@ -326,7 +352,7 @@ class Connection:
         self.host, self.port = split_netloc(netloc, scheme)
         self.timeout = timeout
         self.context = context
-        self.sock: socket.socket | None = None
+        self.sock: _socket.socket | socket.socket | None = None
         self._fp: io.BufferedReader | None = None
         self._response: Response | None = None
         self._pending = "GET"
@@ -335,16 +361,22 @@ class Connection:
         self._host_header = host if default else f"{host}:{self.port}"
 
     def connect(self) -> None:
-        sock = _connect(self.host, self.port, self.timeout)
+        raw = _connect(self.host, self.port, self.timeout)
+        sock: _socket.socket | socket.socket = raw
         if self.scheme == "https":
+            import socket  # noqa: PLC0415 - ssl wraps socket.socket objects only
+
             assert self.context is not None
             try:
-                sock = self.context.wrap_socket(sock, server_hostname=self.host)
+                plain = socket.socket(raw.family, raw.type, raw.proto, fileno=raw.detach())
+                sock = self.context.wrap_socket(plain, server_hostname=self.host)
             except BaseException:
-                sock.close()
+                raw.close()
+                with contextlib.suppress(UnboundLocalError):
+                    plain.close()
                 raise
         self.sock = sock
-        self._fp = sock.makefile("rb")
+        self._fp = io.BufferedReader(_SocketReader(sock))
 
     def close(self) -> None:
         fp, sock = self._fp, self.sock
