@@ -10,32 +10,43 @@ A key may name a host (``registry.example.com``), a repository namespace
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from rootless.engine.idmap import Record
 from rootless.errors import RootlessError
 
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the pull's hot path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-@dataclass(frozen=True)
-class Credentials:
+
+class Credentials(Record):
+    _fields = ("username", "password", "source")
+    __slots__ = _fields
     username: str
     password: str
     source: str
 
+    def __init__(self, username: str, password: str, source: str) -> None:
+        self._init(username, password, source)
+
     def basic(self) -> str:
+        import base64  # noqa: PLC0415 - only for registries that want credentials
+
         raw = f"{self.username}:{self.password}".encode()
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
-@dataclass(frozen=True)
-class Challenge:
+class Challenge(Record):
+    _fields = ("scheme", "params")
+    __slots__ = _fields
     scheme: str  # lower-case: "bearer", "basic"
     params: dict[str, str]
+
+    def __init__(self, scheme: str, params: dict[str, str]) -> None:
+        self._init(scheme, params)
 
 
 def parse_challenges(header: str) -> list[Challenge]:
@@ -167,6 +178,9 @@ def find_credentials(
 def _decode(entry: Mapping[str, object], path: Path) -> Credentials | None:
     auth = entry.get("auth")
     if isinstance(auth, str) and auth:
+        import base64  # noqa: PLC0415 - only when an auth file has an entry for the host
+        import binascii  # noqa: PLC0415
+
         try:
             raw = base64.b64decode(auth, validate=False).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError) as exc:

@@ -14,6 +14,7 @@ import pwd
 TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the hot path
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from typing import Self
 
 #: the size podman, the docs and rootlesskit ask for (uid 65534 "nobody" must fit)
 WANTED_IDS = 65536
@@ -36,6 +37,14 @@ class Record:
 
     def _values(self) -> tuple[object, ...]:
         return tuple(getattr(self, name) for name in self._fields)
+
+    def _replace(self, **changes: object) -> Self:
+        """A copy with some fields changed (``dataclasses.replace``); subclasses take their
+        fields positionally, in ``_fields`` order."""
+        values = [changes.pop(name, getattr(self, name)) for name in self._fields]
+        if changes:
+            raise TypeError(f"{type(self).__name__} has no field(s) {', '.join(changes)}")
+        return type(self)(*values)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:

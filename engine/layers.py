@@ -36,11 +36,13 @@ import shutil
 import stat
 import threading
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import IO, Any, cast
 
 from rootless.errors import RootlessError
+
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the hot path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO, Any
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -56,14 +58,19 @@ class LayerError(RootlessError):
     """A layer that cannot be applied (corrupt, hostile, or needing ids we do not have)."""
 
 
-@dataclass
 class ApplyStats:
-    entries: int = 0
-    bytes: int = 0
-    devices_skipped: list[str] = field(default_factory=list)
-    xattrs_skipped: int = 0
-    whiteouts: int = 0
-    squashed: int = 0
+    """Counters of one unpack."""
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.bytes = 0
+        self.devices_skipped: list[str] = []
+        self.xattrs_skipped = 0
+        self.whiteouts = 0
+        self.squashed = 0
+
+    def __repr__(self) -> str:
+        return f"ApplyStats({vars(self)!r})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,15 +153,17 @@ def sniff_bytes(head: bytes) -> str:
     return "tar"
 
 
-@dataclass
 class LayerSource:
     """An opened layer blob (raw, unbuffered), its kind (``gzip``/``zstd``/``tar``) and the
     diff_id the image config promises for it."""
 
-    fh: IO[bytes]
-    kind: str
-    diff_id: str
-    digest: str
+    __slots__ = ("diff_id", "digest", "fh", "kind")
+
+    def __init__(self, fh: IO[bytes], kind: str, diff_id: str, digest: str) -> None:
+        self.fh = fh
+        self.kind = kind
+        self.diff_id = diff_id
+        self.digest = digest
 
     def stream(self) -> IO[bytes]:
         if self.kind == "gzip":
@@ -165,7 +174,7 @@ class LayerSource:
             reader = zstandard.ZstdDecompressor().stream_reader(
                 self.fh, read_size=CHUNK, read_across_frames=True
             )
-            return io.BufferedReader(cast(Any, reader), CHUNK)
+            return io.BufferedReader(reader, CHUNK)
         return self.fh
 
 
@@ -548,24 +557,92 @@ def _has_symlink_parent(path: str) -> bool:
 # applying
 
 
-@dataclass
+class _Job:
+    """One queued write; :meth:`result` waits for it and re-raises its failure."""
+
+    __slots__ = ("args", "error", "fn", "lock")
+
+    def __init__(self, fn: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+        self.error: BaseException | None = None
+        self.lock = threading.Lock()
+        self.lock.acquire()  # released when the job has run
+
+    def run(self) -> None:
+        try:
+            self.fn(*self.args)
+        except BaseException as exc:  # handed to whoever waits for the result
+            self.error = exc
+        finally:
+            self.lock.release()
+
+    def result(self) -> None:
+        with self.lock:
+            pass
+        if self.error is not None:
+            raise self.error
+
+
+class _WriterPool:
+    """A few daemon threads running queued writes in order of submission (what the applier
+    needs of ``concurrent.futures.ThreadPoolExecutor``, whose import, with ``logging``,
+    costs the unpacking child more than a small layer's writes)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> _Job:
+        job = _Job(fn, args)
+        self.jobs.put(job)
+        if len(self.threads) < self.workers:  # started on demand
+            thread = threading.Thread(
+                target=self._run, name=f"write-{len(self.threads)}", daemon=True
+            )
+            thread.start()
+            self.threads.append(thread)
+        return job
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            job.run()
+
+    def shutdown(self) -> None:
+        """Stop the threads once the queued jobs are done."""
+        for _ in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join()
+        self.threads = []
+
+
 class Applier:
     """Applies layers in order to the current root (``/`` in the chroot, or any dir as cwd)."""
 
-    squash: bool  # single mapping: every owner becomes root
-    id_range: int = 65536  # how many ids the namespace maps (for a clear lchown error)
-    stats: ApplyStats = field(default_factory=ApplyStats)
-    free_space: Callable[[], int] | None = None
-    warn: Callable[[str], None] | None = None
-    #: writer threads for small files (0: write everything in the calling thread)
-    parallel_writes: int = 2
-
-    def __post_init__(self) -> None:
-        self.writers: Any = None
+    def __init__(  # noqa: PLR0917 - plain settings, in their old order
+        self,
+        squash: bool,
+        id_range: int = 65536,
+        stats: ApplyStats | None = None,
+        free_space: Callable[[], int] | None = None,
+        warn: Callable[[str], None] | None = None,
+        parallel_writes: int = 2,
+    ) -> None:
+        self.squash = squash  # single mapping: every owner becomes root
+        self.id_range = id_range  # how many ids the namespace maps (for a clear lchown error)
+        self.stats = ApplyStats() if stats is None else stats
+        self.free_space = free_space
+        self.warn = warn
+        #: writer threads for small files (0: write everything in the calling thread)
+        self.parallel_writes = parallel_writes
+        self.writers: _WriterPool | None = None
         if self.parallel_writes:
-            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - preloaded
-
-            self.writers = ThreadPoolExecutor(self.parallel_writes, thread_name_prefix="write")
+            self.writers = _WriterPool(self.parallel_writes)
 
     def apply(self, source: LayerSource) -> str:
         """Apply one layer; its diff_id (verified against ``source.diff_id``)."""
@@ -576,7 +653,7 @@ class Applier:
         # directories known to be real directories in this layer (saves a stat per entry),
         # and those this layer created (nothing lower can exist inside them)
         self.known_dirs: set[str] = set()
-        self.pending: dict[str, Any] = {}  # path -> Future of its write
+        self.pending: dict[str, Any] = {}  # path -> the _Job of its write
         self.queue: collections.deque[tuple[str, Any]] = collections.deque()
         self.fresh: set[str] = set()
         self.ancestors: set[str] = set()  # parents of this layer's entries

@@ -9,7 +9,8 @@ The sequence, for one reference:
 3. fetch and verify the config, then download the missing layers concurrently (6 at a
    time, as containers/image), each hashed while streaming into ``<store>/tmp`` and renamed
    into the OCI layout only once verified;
-4. join every download thread, then unpack in a user namespace (see :mod:`unpack`);
+4. meanwhile unpack each verified layer, in order, in a user namespace (see :mod:`unpack`;
+   the unpacking child is forked before step 2, while the process has no threads);
 5. point the name at the manifest in ``index.json``.
 """
 
@@ -18,9 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+from collections.abc import Mapping
 
 from rootless.engine import ref as refmod
 from rootless.engine.auth import find_credentials
@@ -33,6 +32,13 @@ from rootless.engine.registry import (
 )
 from rootless.engine.store import ImageRecord, Store
 from rootless.errors import RootlessError
+
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the hot path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TextIO
+
+    from rootless.engine.unpack import Worker
 
 LAYER_TYPES = {
     "application/vnd.oci.image.layer.v1.tar",
@@ -52,17 +58,33 @@ CONFIG_TYPES = {
 MAX_PARALLEL = 6
 
 
-@dataclass
 class PullResult:
-    record: ImageRecord
-    reference: refmod.Reference
-    registry: str
-    downloaded: int = 0
-    reused: int = 0
-    layers: int = 0
-    unpacked: bool = False
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    """What a pull did (``record`` is the image as stored)."""
+
+    def __init__(  # noqa: PLR0917 - plain fields, in their old order
+        self,
+        record: ImageRecord,
+        reference: refmod.Reference,
+        registry: str,
+        downloaded: int = 0,
+        reused: int = 0,
+        layers: int = 0,
+        unpacked: bool = False,
+        warnings: list[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> None:
+        self.record = record
+        self.reference = reference
+        self.registry = registry
+        self.downloaded = downloaded
+        self.reused = reused
+        self.layers = layers
+        self.unpacked = unpacked
+        self.warnings: list[str] = [] if warnings is None else warnings
+        self.notes: list[str] = [] if notes is None else notes
+
+    def __repr__(self) -> str:
+        return f"PullResult({vars(self)!r})"
 
 
 class Reporter:
@@ -191,10 +213,12 @@ def select_platform(
     )
 
 
-@dataclass
 class _Endpoint:
-    registry: Registry
-    repo: str  # path on that registry
+    __slots__ = ("registry", "repo")
+
+    def __init__(self, registry: Registry, repo: str) -> None:
+        self.registry = registry
+        self.repo = repo  # path on that registry
 
 
 def _endpoints(
@@ -255,23 +279,37 @@ def pull(
     registry_factory: Callable[[Registry], Registry] | None = None,
 ) -> PullResult:
     """Pull ``text`` into ``store``; tries each short-name candidate in turn."""
+    from rootless.engine.unpack import Worker  # noqa: PLC0415
+
     reporter = reporter or Reporter()
     conf = refmod.RegistriesConf.load()
     candidates = conf.resolve(text)
     wanted = refmod.canonical_platform(platform) if platform else refmod.host_platform()
     errors: list[RootlessError] = []
-    for ref in candidates:
-        for ep in _endpoints(ref, conf, tls_verify, timeout):
-            if registry_factory is not None:
-                ep.registry = registry_factory(ep.registry)
-            try:
-                return _pull_from(
-                    ref, ep=ep, store=store, wanted=wanted, reporter=reporter, mapping=mapping
-                )
-            except RegistryError as exc:
-                errors.append(exc)  # podman tries the next candidate or mirror
-            finally:
-                ep.registry.close()
+    # the unpacking child is forked now, while no thread runs: its namespace set-up and
+    # imports overlap with the registry round trips (unused when the image is unpacked)
+    worker = Worker(mapping).spawn()
+    try:
+        for ref in candidates:
+            for ep in _endpoints(ref, conf, tls_verify, timeout):
+                if registry_factory is not None:
+                    ep.registry = registry_factory(ep.registry)
+                try:
+                    return _pull_from(
+                        ref,
+                        ep=ep,
+                        store=store,
+                        wanted=wanted,
+                        reporter=reporter,
+                        mapping=mapping,
+                        worker=worker if worker.available else None,
+                    )
+                except RegistryError as exc:
+                    errors.append(exc)  # podman tries the next candidate or mirror
+                finally:
+                    ep.registry.close()
+    finally:
+        worker.close()
     if len(errors) == 1:
         raise errors[0]
     details = "; ".join(e.message for e in errors)
@@ -286,6 +324,7 @@ def _pull_from(
     wanted: tuple[str, str, str | None],
     reporter: Reporter,
     mapping: str,
+    worker: Worker | None = None,
 ) -> PullResult:
     from rootless.engine.unpack import LayerToApply, Unpacker  # noqa: PLC0415
 
@@ -333,8 +372,9 @@ def _pull_from(
             layers=len(layer_descs),
             reused=len(have),
         )
-        # Fork the unpacking child now, while this process has no threads: it applies each
-        # layer as soon as its blob is verified, while later layers still download.
+        # the child (forked by pull() before the first request, or now, while this process
+        # has no threads) applies each layer as soon as its blob is verified, while later
+        # layers still download
         job = Unpacker(
             store,
             config_desc.digest,
@@ -343,6 +383,7 @@ def _pull_from(
                 for d, x in zip(layer_descs, diff_ids, strict=True)
             ],
             mode=mapping,
+            worker=worker,
         )
         try:
             feeder = _Feeder(job, [d.digest for d in layer_descs], have) if job.start() else None

@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
 
+from rootless.engine.idmap import Record
 from rootless.errors import RootlessError, UsageError
+
+# ``rootless engine pull`` imports this module on its hot path: no dataclasses, no typing
+# at run time (mypy treats any name TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, Literal
+
+    from rootless.engine.tomlcache import TomlCache
 
 DOCKER_IO = "docker.io"
 DOCKER_IO_ENDPOINT = "registry-1.docker.io"
@@ -42,14 +50,20 @@ class ReferenceError_(UsageError):
     """An image reference that podman would refuse too."""
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(Record):
     """A fully qualified reference: ``domain/path[:tag][@digest]``."""
 
+    _fields = ("domain", "path", "tag", "digest")
+    __slots__ = _fields
     domain: str
     path: str
-    tag: str | None = None
-    digest: str | None = None
+    tag: str | None
+    digest: str | None
+
+    def __init__(
+        self, domain: str, path: str, tag: str | None = None, digest: str | None = None
+    ) -> None:
+        self._init(domain, path, tag, digest)
 
     @property
     def repository(self) -> str:
@@ -84,13 +98,17 @@ class Reference:
         return text
 
 
-@dataclass(frozen=True)
-class ShortName:
+class ShortName(Record):
     """A reference without a registry (``busybox``, ``library/busybox:1.36``)."""
 
+    _fields = ("path", "tag", "digest")
+    __slots__ = _fields
     path: str
-    tag: str | None = None
-    digest: str | None = None
+    tag: str | None
+    digest: str | None
+
+    def __init__(self, path: str, tag: str | None = None, digest: str | None = None) -> None:
+        self._init(path, tag, digest)
 
     def qualify(self, domain: str) -> Reference:
         path = self.path
@@ -167,23 +185,41 @@ def parse_qualified(text: str) -> Reference:
 # --------------------------------------------------------------------------------------
 # registries.conf
 
-ShortNameMode = Literal["enforcing", "permissive", "disabled"]
+if TYPE_CHECKING:
+    ShortNameMode = Literal["enforcing", "permissive", "disabled"]
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(Record):
+    _fields = ("location", "insecure", "pull_from_mirror")
+    __slots__ = _fields
     location: str
-    insecure: bool = False
-    pull_from_mirror: str = "all"
+    insecure: bool
+    pull_from_mirror: str
+
+    def __init__(
+        self, location: str, insecure: bool = False, pull_from_mirror: str = "all"
+    ) -> None:
+        self._init(location, insecure, pull_from_mirror)
 
 
-@dataclass(frozen=True)
-class RegistryEntry:
+class RegistryEntry(Record):
+    _fields = ("prefix", "location", "insecure", "blocked", "mirrors")
+    __slots__ = _fields
     prefix: str
     location: str
-    insecure: bool = False
-    blocked: bool = False
-    mirrors: tuple[Endpoint, ...] = ()
+    insecure: bool
+    blocked: bool
+    mirrors: tuple[Endpoint, ...]
+
+    def __init__(
+        self,
+        prefix: str,
+        location: str,
+        insecure: bool = False,
+        blocked: bool = False,
+        mirrors: tuple[Endpoint, ...] = (),
+    ) -> None:
+        self._init(prefix, location, insecure, blocked, mirrors)
 
     def matches(self, repository: str) -> bool:
         """containers/image's prefix rule: whole components, ``*.`` wildcards on the host."""
@@ -196,20 +232,47 @@ class RegistryEntry:
         return len(repository) == len(prefix) or repository[len(prefix)] in "/:@"
 
 
-@dataclass
 class RegistriesConf:
     """The merged configuration podman would use."""
 
-    search: list[str] = field(default_factory=list)
-    aliases: dict[str, str] = field(default_factory=dict)
-    registries: dict[str, RegistryEntry] = field(default_factory=dict)
-    short_name_mode: ShortNameMode = "enforcing"
-    files: list[Path] = field(default_factory=list)
+    def __init__(
+        self,
+        search: list[str] | None = None,
+        aliases: dict[str, str] | None = None,
+        registries: dict[str, RegistryEntry] | None = None,
+        short_name_mode: ShortNameMode = "enforcing",
+        files: list[Path] | None = None,
+    ) -> None:
+        self.search: list[str] = [] if search is None else search
+        self.aliases: dict[str, str] = {} if aliases is None else aliases
+        self.registries: dict[str, RegistryEntry] = {} if registries is None else registries
+        self.short_name_mode: ShortNameMode = short_name_mode
+        self.files: list[Path] = [] if files is None else files
+
+    def __repr__(self) -> str:
+        return (
+            f"RegistriesConf(search={self.search!r}, aliases={self.aliases!r}, "
+            f"registries={self.registries!r}, short_name_mode={self.short_name_mode!r}, "
+            f"files={self.files!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, RegistriesConf)
+        return vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a plain dataclass
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None) -> RegistriesConf:
+        """Read and merge the files podman would (parsed data is remembered per exact file
+        content by :mod:`rootless.engine.tomlcache`)."""
+        from rootless.engine.tomlcache import TomlCache, default_cache_path  # noqa: PLC0415
+
         env = os.environ if env is None else env
         conf = cls()
+        cache = TomlCache(default_cache_path(env))
         for path in config_files(env):
             try:
                 text = path.read_bytes()
@@ -217,7 +280,8 @@ class RegistriesConf:
                 continue
             except OSError as exc:
                 raise RootlessError(f"cannot read {path}: {exc.strerror}") from exc
-            conf.merge(parse_toml(text, path), path)
+            conf.merge(parse_toml(text, path, cache=cache), path)
+        cache.save()
         return conf
 
     def merge(self, data: Mapping[str, Any], path: Path | None = None) -> None:
@@ -293,7 +357,7 @@ class RegistriesConf:
             target = parse(alias)
             if isinstance(target, ShortName):
                 raise RootlessError(f"alias {ref.path!r} = {alias!r} is not fully qualified")
-            return [replace(target, tag=ref.tag, digest=ref.digest)]
+            return [target._replace(tag=ref.tag, digest=ref.digest)]
         if not self.search:
             raise RootlessError(
                 f"short-name {str(ref)!r} did not resolve to an alias and no "
@@ -320,7 +384,7 @@ class RegistriesConf:
         if alias is not None:
             target = parse(alias)
             if isinstance(target, Reference):
-                out.append(replace(target, tag=ref.tag, digest=ref.digest))
+                out.append(target._replace(tag=ref.tag, digest=ref.digest))
         out += [ref.qualify(domain) for domain in [*self.search, "localhost"]]
         return out
 
@@ -331,12 +395,23 @@ def _list(value: object, where: str) -> Iterable[object]:
     return value
 
 
-def parse_toml(text: bytes, path: Path) -> dict[str, Any]:
+def parse_toml(text: bytes, path: Path, *, cache: TomlCache | None = None) -> dict[str, Any]:
+    """The TOML document ``text`` (read from ``path``); a :class:`RootlessError` naming the
+    file when it is not UTF-8 or not TOML. ``cache`` recalls what this exact text gave."""
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RootlessError(f"cannot parse {path}: {exc}") from exc
+    if cache is not None:
+        try:
+            return cache.loads(decoded, str(path))
+        except ValueError as exc:  # tomllib.TOMLDecodeError (imported only on a cache miss)
+            raise RootlessError(f"cannot parse {path}: {exc}") from exc
     import tomllib  # noqa: PLC0415 - only when a config is read
 
     try:
-        return tomllib.loads(text.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return tomllib.loads(decoded)
+    except tomllib.TOMLDecodeError as exc:
         raise RootlessError(f"cannot parse {path}: {exc}") from exc
 
 

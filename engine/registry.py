@@ -1,4 +1,4 @@
-"""A small OCI distribution / Docker Registry v2 client on ``http.client``.
+"""A small OCI distribution / Docker Registry v2 client (HTTP/1.1 by :mod:`.httpconn`).
 
 What it does, and why by hand (see the engine research note, §3):
 
@@ -11,7 +11,9 @@ What it does, and why by hand (see the engine research note, §3):
 * Every manifest and blob is verified against its digest while it streams; blobs stop at
   the descriptor's size. Nothing unverified is returned or renamed into the store.
 * ``http://`` only when allowed (``insecure = true`` in registries.conf or
-  ``--tls-verify=false``); TLS errors are explained.
+  ``--tls-verify=false``), and then only after ``https://`` failed, as containers/image
+  does; TLS errors are explained. :mod:`ssl` is imported only when a server speaks TLS
+  (:func:`~rootless.engine.httpconn.tls_probe` tells a plain-HTTP registry without it).
 
 One :class:`Registry` serves one host; it is safe to use from several threads (each thread
 keeps its own keep-alive connection).
@@ -23,21 +25,25 @@ import functools
 import hashlib
 import json
 import os
-import random
+import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+from rootless.engine import httpconn
 from rootless.engine.auth import Challenge, Credentials, parse_challenges
+from rootless.engine.idmap import Record
 from rootless.errors import RootlessError
 
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the pull's hot path
 if TYPE_CHECKING:
-    import http.client
     import ssl
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -61,14 +67,39 @@ class RegistryError(RootlessError):
     """A registry refused or failed a request; the message names the image and registry."""
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class _NotTLS(OSError):
+    """The server answered a TLS ClientHello with something that is not TLS."""
+
+
+def _is_ssl_error(exc: BaseException) -> bool:
+    """``isinstance(exc, ssl.SSLError)`` without importing :mod:`ssl`: no TLS connection
+    was ever made when nothing imported it."""
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(exc, ssl.SSLError)
+
+
+class Descriptor(Record):
+    _fields = ("media_type", "digest", "size", "platform", "annotations", "urls")
+    __slots__ = _fields
     media_type: str
     digest: str
     size: int
-    platform: Mapping[str, Any] | None = None
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    urls: tuple[str, ...] = ()
+    platform: Mapping[str, Any] | None
+    annotations: Mapping[str, str]
+    urls: tuple[str, ...]
+
+    def __init__(  # noqa: PLR0917 - the descriptor's fields, in order
+        self,
+        media_type: str,
+        digest: str,
+        size: int,
+        platform: Mapping[str, Any] | None = None,
+        annotations: Mapping[str, str] | None = None,
+        urls: tuple[str, ...] = (),
+    ) -> None:
+        self._init(
+            media_type, digest, size, platform, {} if annotations is None else annotations, urls
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str) -> Descriptor:
@@ -118,11 +149,15 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(Record):
+    _fields = ("media_type", "digest", "body")
+    __slots__ = _fields
     media_type: str
     digest: str
     body: bytes
+
+    def __init__(self, media_type: str, digest: str, body: bytes) -> None:
+        self._init(media_type, digest, body)
 
     def json(self) -> dict[str, Any]:
         data = json.loads(self.body)
@@ -164,28 +199,38 @@ def _error_detail(body: bytes) -> str:
 
 
 class _Local(threading.local):
-    conns: dict[tuple[str, str], http.client.HTTPConnection]
+    conns: dict[tuple[str, str], httpconn.Connection]
 
     def __init__(self) -> None:
         self.conns = {}
 
 
-@dataclass
 class Registry:
     """One registry host. ``name`` is what users wrote (``docker.io``), ``host`` where it is."""
 
-    name: str
-    host: str
-    credentials: Credentials | None = None
-    tls_verify: bool = True
-    allow_http: bool = False
-    timeout: float = 60.0
-    retries: int = 5
-    backoff: float = 1.0
-    max_backoff: float = 60.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def __post_init__(self) -> None:
+    def __init__(  # noqa: PLR0917 - plain settings
+        self,
+        name: str,
+        host: str,
+        credentials: Credentials | None = None,
+        tls_verify: bool = True,
+        allow_http: bool = False,
+        timeout: float = 60.0,
+        retries: int = 5,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.name = name
+        self.host = host
+        self.credentials = credentials
+        self.tls_verify = tls_verify
+        self.allow_http = allow_http
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.sleep = sleep
         self.scheme: str | None = None
         self._local = _Local()
         self._lock = threading.Lock()
@@ -212,21 +257,15 @@ class Registry:
             self._ssl = ctx
         return self._ssl
 
-    def _conn(self, scheme: str, netloc: str, fresh: bool = False) -> http.client.HTTPConnection:
-        import http.client  # noqa: PLC0415
-
+    def _conn(self, scheme: str, netloc: str, fresh: bool = False) -> httpconn.Connection:
         key = (scheme, netloc)
         conn = self._local.conns.get(key)
         if conn is not None and not fresh:
             return conn
         if conn is not None:
             conn.close()
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(
-                netloc, timeout=self.timeout, context=self._context()
-            )
-        else:
-            conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
+        context = self._context() if scheme == "https" else None
+        conn = httpconn.Connection(scheme, netloc, timeout=self.timeout, context=context)
         self._local.conns[key] = conn
         return conn
 
@@ -235,9 +274,7 @@ class Registry:
             conn.close()
         self._local.conns.clear()
 
-    def _send(self, method: str, url: str, headers: Mapping[str, str]) -> http.client.HTTPResponse:
-        import http.client  # noqa: PLC0415
-
+    def _send(self, method: str, url: str, headers: Mapping[str, str]) -> httpconn.Response:
         parts = urlsplit(url)
         target = parts.path or "/"
         if parts.query:
@@ -248,7 +285,7 @@ class Registry:
             try:
                 conn.request(method, target, headers=hdrs)
                 return conn.getresponse()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            except (httpconn.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 conn.close()
                 if fresh:
                     raise
@@ -279,22 +316,24 @@ class Registry:
 
     def ping(self) -> None:
         """Find the scheme and the auth challenge (``GET /v2/``)."""
-        import ssl  # noqa: PLC0415
-
         schemes = ["https", "http"] if self.allow_http else ["https"]
         last: Exception | None = None
         for scheme in schemes:
             try:
+                if scheme == "https" and self.allow_http:
+                    # http may follow: skip a TLS handshake (and the ssl import) that could
+                    # only fail because the server answers a ClientHello in plain HTTP
+                    probe = functools.partial(httpconn.tls_probe, self.host, self.timeout)
+                    if not self._with_retries(probe):
+                        last = _NotTLS(f"{self.host} answered a TLS ClientHello in plain text")
+                        continue
                 resp = self._with_retries(
                     functools.partial(self._send, "GET", f"{scheme}://{self.host}/v2/", {})
                 )
-            except ssl.SSLError as exc:
-                last = exc
-                if self.allow_http:
-                    continue
-                raise self._tls_error(exc) from exc
             except OSError as exc:
                 last = exc
+                if _is_ssl_error(exc) and not self.allow_http:
+                    raise self._tls_error(exc) from exc
                 continue
             body = resp.read()
             self.scheme = scheme
@@ -310,26 +349,21 @@ class Registry:
                     f"registry {self._where} answered {resp.status} to /v2/: {_error_detail(body)}"
                 )
             return
-        import ssl as _ssl  # noqa: PLC0415
-
-        if isinstance(last, _ssl.SSLError):
+        if last is not None and _is_ssl_error(last):
             raise self._tls_error(last) from last
         raise RegistryError(
             f"cannot reach registry {self.name} at {self.host}: {getattr(last, 'strerror', None) or last}",
             hint="check the name, the network, or a proxy",
         ) from last
 
-    def _with_retries(self, fn: Callable[[], http.client.HTTPResponse]) -> http.client.HTTPResponse:
-        import http.client  # noqa: PLC0415
-        import ssl  # noqa: PLC0415
-
+    def _with_retries(self, fn: Callable[[], _T]) -> _T:
         attempt = 0
         while True:
             try:
                 return fn()
-            except ssl.SSLError:
-                raise
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, httpconn.HTTPError) as exc:
+                if _is_ssl_error(exc):
+                    raise
                 attempt += 1
                 if attempt >= self.retries or isinstance(exc, ConnectionRefusedError):
                     raise
@@ -338,6 +372,8 @@ class Registry:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_backoff)
+        import random  # noqa: PLC0415 - only when a request is retried
+
         base = min(self.backoff * 2.0 ** (attempt - 1), self.max_backoff)
         return base + random.uniform(0, base / 10)  # noqa: S311 - jitter, not crypto
 
@@ -415,7 +451,7 @@ class Registry:
         *,
         scope: str,
         headers: Mapping[str, str] | None = None,
-    ) -> http.client.HTTPResponse:
+    ) -> httpconn.Response:
         """Send a request with auth, manual redirects and retries; the body is unread.
 
         429 and 5xx answers are retried (``Retry-After`` honoured); the final response is
@@ -468,7 +504,7 @@ class Registry:
             return resp
 
     def fail(
-        self, resp: http.client.HTTPResponse, image: str, what: str, body: bytes | None = None
+        self, resp: httpconn.Response, image: str, what: str, body: bytes | None = None
     ) -> RegistryError:
         """A clear error for a failed response (401/403/404/other), naming image and registry."""
         if body is None:
@@ -589,8 +625,6 @@ class Registry:
         the content does not match ``desc``; the caller renames ``dest`` into the store
         only after this returns.
         """
-        import http.client  # noqa: PLC0415
-
         fd = os.open(dest, os.O_RDWR | os.O_CREAT, 0o644)
         with os.fdopen(fd, "r+b") as fh:
             hasher = _Sha256()
@@ -641,7 +675,7 @@ class Registry:
                         have += len(chunk)
                         if progress:
                             progress(len(chunk))
-                except (http.client.IncompleteRead, OSError):
+                except (httpconn.IncompleteRead, OSError):
                     resp.close()
                 if have < desc.size:
                     # cut short: resume with Range (containers/image's body_reader does the same)
@@ -679,7 +713,7 @@ def _pick(challenges: list[Challenge]) -> Challenge | None:
     return challenges[0] if challenges else None
 
 
-def _read_capped(resp: http.client.HTTPResponse, limit: int) -> bytes:
+def _read_capped(resp: httpconn.Response, limit: int) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while total < limit:

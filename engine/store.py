@@ -27,13 +27,18 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from rootless.engine.idmap import Record
 from rootless.engine.paths import store_root
 from rootless.errors import RootlessError
+
+# ``rootless engine pull`` and ``run`` import this module on their hot paths: no
+# dataclasses, no typing at run time (mypy treats any name TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from typing import Any
 
 REF_NAME = "org.opencontainers.image.ref.name"
 INDEX_DIGEST = "dev.rootless.index.digest"
@@ -46,10 +51,11 @@ def default_store_root() -> Path:
     return Path(store_root())
 
 
-@dataclass(frozen=True)
-class ImageRecord:
-    """One local image, as the runtime needs it."""
+class ImageRecord(Record):
+    """One local image, as the runtime needs it (immutable, compared by value)."""
 
+    _fields = ("name", "manifest_digest", "config_digest", "config", "rootfs", "full_mapping")
+    __slots__ = _fields
     name: str  # normalised, e.g. "127.0.0.1:5000/library/busybox:latest"
     manifest_digest: str
     config_digest: str
@@ -57,18 +63,33 @@ class ImageRecord:
     rootfs: Path
     full_mapping: bool  # unpacked with the full sub-id range
 
+    def __init__(  # noqa: PLR0917 - the record's fields, in order
+        self,
+        name: str,
+        manifest_digest: str,
+        config_digest: str,
+        config: dict[str, Any],
+        rootfs: Path,
+        full_mapping: bool,
+    ) -> None:
+        self._init(name, manifest_digest, config_digest, config, rootfs, full_mapping)
+
     @property
     def id(self) -> str:
         """The image id podman shows: the config digest's hex."""
         return self.config_digest.split(":", 1)[1]
 
 
-@dataclass(frozen=True)
-class IndexEntry:
+class IndexEntry(Record):
     """One line of ``index.json``."""
 
+    _fields = ("name", "manifest")
+    __slots__ = _fields
     name: str
     manifest: dict[str, Any]  # the descriptor
+
+    def __init__(self, name: str, manifest: dict[str, Any]) -> None:
+        self._init(name, manifest)
 
     @property
     def digest(self) -> str:
@@ -80,13 +101,24 @@ class IndexEntry:
         return str(value) if value else None
 
 
-@dataclass(frozen=True)
-class RootfsInfo:
+class RootfsInfo(Record):
+    _fields = ("full_mapping", "size", "files", "mapping", "notes")
+    __slots__ = _fields
     full_mapping: bool
-    size: int = 0
-    files: int = 0
-    mapping: str = ""
-    notes: tuple[str, ...] = ()
+    size: int
+    files: int
+    mapping: str
+    notes: tuple[str, ...]
+
+    def __init__(
+        self,
+        full_mapping: bool,
+        size: int = 0,
+        files: int = 0,
+        mapping: str = "",
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        self._init(full_mapping, size, files, mapping, notes)
 
     @classmethod
     def read(cls, path: Path) -> RootfsInfo | None:
@@ -103,13 +135,18 @@ class RootfsInfo:
         )
 
 
-@dataclass
 class GcReport:
-    removed_images: list[str] = field(default_factory=list)
-    removed_blobs: int = 0
-    removed_rootfs: list[str] = field(default_factory=list)
-    reclaimed: int = 0
-    kept_for_containers: list[str] = field(default_factory=list)
+    """What ``rmi``/``prune`` removed (filled in as they go)."""
+
+    def __init__(self) -> None:
+        self.removed_images: list[str] = []
+        self.removed_blobs = 0
+        self.removed_rootfs: list[str] = []
+        self.reclaimed = 0
+        self.kept_for_containers: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"GcReport({vars(self)!r})"
 
 
 @contextlib.contextmanager
@@ -191,7 +228,9 @@ class Store:
         if not (self.layout / "index.json").exists():
             with self.index_lock():
                 if not (self.layout / "index.json").exists():
-                    self._write_index([])
+                    # an empty index, like the marker, is cheap to recreate: no fsync (every
+                    # later index rewrite, which records images, goes through atomic_write)
+                    replace_file(self.layout / "index.json", _index_body([]))
 
     # ------------------------------------------------------------------ locks
     def gc_lock(self, *, shared: bool) -> contextlib.AbstractContextManager[bool]:
@@ -264,16 +303,9 @@ class Store:
         return out
 
     def _write_index(self, entries: list[IndexEntry]) -> None:
-        body = {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [e.manifest for e in entries],
-        }
-        from rootless.fsutil import atomic_write  # noqa: PLC0415 - tempfile is not cheap
+        from rootless.fsutil import atomic_write  # noqa: PLC0415
 
-        atomic_write(
-            self.layout / "index.json", json.dumps(body, indent=1).encode() + b"\n", mode=0o644
-        )
+        atomic_write(self.layout / "index.json", _index_body(entries), mode=0o644)
 
     def tag(
         self, name: str, manifest: Mapping[str, Any], *, index_digest: str | None = None
@@ -626,6 +658,15 @@ class Store:
         target = self.tmp / f"trash-{path.name.lstrip('.')}-{os.getpid()}-{time.monotonic_ns()}"
         os.rename(path, target)
         return target
+
+
+def _index_body(entries: list[IndexEntry]) -> bytes:
+    body = {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [e.manifest for e in entries],
+    }
+    return json.dumps(body, indent=1).encode() + b"\n"
 
 
 def replace_file(path: Path, data: bytes) -> None:

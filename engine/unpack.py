@@ -18,41 +18,51 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import socket
-import subprocess
 import sys
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
+from rootless.engine.idmap import Record
 from rootless.engine.store import RootfsInfo, Store, remove_trees
 from rootless.errors import RootlessError
 
+TYPE_CHECKING = False  # mypy treats this name as true; typing stays off the hot path
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Sequence
+    from typing import Any
 
-@dataclass(frozen=True)
-class LayerToApply:
+
+class LayerToApply(Record):
+    _fields = ("digest", "diff_id", "media_type")
+    __slots__ = _fields
     digest: str  # compressed blob in the store
     diff_id: str  # from the image config
-    media_type: str = ""  # only a hint (the blob's magic bytes decide)
+    media_type: str  # only a hint (the blob's magic bytes decide)
+
+    def __init__(self, digest: str, diff_id: str, media_type: str = "") -> None:
+        self._init(digest, diff_id, media_type)
 
 
-@dataclass(frozen=True)
-class UnpackResult:
+class UnpackResult(Record):
+    _fields = ("info", "warning", "created")
+    __slots__ = _fields
     info: RootfsInfo
     warning: str | None
     created: bool
 
+    def __init__(self, info: RootfsInfo, warning: str | None, created: bool) -> None:
+        self._init(info, warning, created)
+
 
 def _preload(kinds: frozenset[str] = frozenset({"gzip", "zstd"})) -> None:
-    """Import everything the chrooted child needs (nothing can be imported after chroot)."""
-    import concurrent.futures.thread  # noqa: F401, PLC0415
+    """Import everything the chrooted child needs (nothing can be imported after chroot).
+
+    Runs in the child, before the chroot: with :class:`Worker` that is while the parent
+    still talks to the registry, so these imports cost the pull no time."""
     import encodings.ascii  # noqa: PLC0415
     import encodings.latin_1  # noqa: PLC0415
     import encodings.utf_8  # noqa: F401, PLC0415
-    import queue  # noqa: F401, PLC0415
-    import traceback  # noqa: F401, PLC0415
 
     import rootless.engine.layers  # noqa: F401, PLC0415
 
@@ -75,15 +85,85 @@ def _mapped_ids() -> tuple[bool, int]:
     return total > 1, total
 
 
+#: the first bytes of a zstd frame (``layers.ZSTD_MAGIC``; the parent sniffs without
+#: importing the layer code, which only the child needs)
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+class Worker:
+    """A child forked early into its user namespace, mapped, waiting to unpack an image.
+
+    :meth:`spawn` runs while the process has no threads, before the first request to the
+    registry: the namespace set-up (two setuid helpers) and the child's imports then
+    overlap with the manifest and config round trips instead of following them. An
+    :class:`Unpacker` takes the child over; one that is never used (the image was
+    unpacked already) is stopped by :meth:`close`. A namespace that cannot be set up is
+    reported only when an unpack really needs it (:attr:`error`).
+    """
+
+    def __init__(self, mode: str = "auto") -> None:
+        self.mode = mode
+        self.child: Any = None
+        self.sock: socket.socket | None = None
+        self.error: RootlessError | None = None
+
+    def spawn(self) -> Worker:
+        from rootless.engine.userns import MapPlan, fork_in_userns  # noqa: PLC0415
+
+        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+        def child() -> int:
+            parent_sock.close()
+            return _child_main(child_sock)
+
+        try:
+            self.child = fork_in_userns(child, plan=MapPlan.for_current_user(self.mode))  # type: ignore[arg-type]
+        except RootlessError as exc:  # MappingError: only fatal if an unpack needs it
+            self.error = exc
+            parent_sock.close()
+            return self
+        finally:
+            child_sock.close()
+        self.sock = parent_sock
+        return self
+
+    @property
+    def available(self) -> bool:
+        """Not taken yet (a child waiting, or the set-up error to report)."""
+        return self.child is not None or self.error is not None
+
+    def take(self) -> tuple[Any, socket.socket]:
+        """Hand the child and its socket over (raises the set-up error, if any)."""
+        if self.error is not None:
+            raise self.error
+        if self.child is None or self.sock is None:
+            raise RuntimeError("the unpack worker was taken already or never spawned")
+        child, sock = self.child, self.sock
+        self.child = self.sock = None
+        return child, sock
+
+    def close(self) -> None:
+        """Stop an unused child (it exits when its socket closes; SIGKILL makes sure)."""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if self.child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.child.pid, 9)
+            self.child.wait()
+            self.child = None
+
+
 class Unpacker:
     """One image's unpack, fed layer by layer while the rest still download.
 
-    :meth:`start` forks the namespaced child (no thread may be alive then: it runs before
-    the download threads start); :meth:`feed` hands it each verified layer blob, in order,
-    as an open file descriptor over a ``SOCK_SEQPACKET`` socket (``SCM_RIGHTS``), so the
-    child, already chrooted, can apply layer 1 while layer 2 downloads; :meth:`finish`
-    waits for it and renames the tree into place. Concurrent pulls of the same image
-    serialise on the per-rootfs lock; the second one finds the rootfs done.
+    :meth:`start` takes the namespaced child over from a :class:`Worker` (or forks one:
+    no thread may be alive then) and tells it where to build the tree; :meth:`feed` hands
+    it each verified layer blob, in order, as an open file descriptor over a
+    ``SOCK_SEQPACKET`` socket (``SCM_RIGHTS``), so the child, already chrooted, can apply
+    layer 1 while layer 2 downloads; :meth:`finish` waits for it and renames the tree
+    into place. Concurrent pulls of the same image serialise on the per-rootfs lock; the
+    second one finds the rootfs done.
     """
 
     def __init__(
@@ -93,11 +173,13 @@ class Unpacker:
         layers: Sequence[LayerToApply],
         *,
         mode: str = "auto",
+        worker: Worker | None = None,
     ) -> None:
         self.store = store
         self.config_digest = config_digest
         self.layers = list(layers)
         self.mode = mode
+        self.worker = worker
         self.final = store.rootfs_path(config_digest)
         self.info_path = store.rootfs_info_path(config_digest)
         self.staging = self.final.parent / f".tmp-{self.final.name}-{os.getpid()}"
@@ -112,9 +194,7 @@ class Unpacker:
 
     # ------------------------------------------------------------------ parent side
     def start(self) -> bool:
-        """Lock, and fork the child unless the rootfs exists (then False: nothing to do)."""
-        from rootless.engine.userns import MapPlan, fork_in_userns  # noqa: PLC0415
-
+        """Lock, and start the child unless the rootfs exists (then False: nothing to do)."""
         self._stack.enter_context(self.store.rootfs_lock(self.config_digest))
         try:
             info = RootfsInfo.read(self.info_path)
@@ -132,20 +212,19 @@ class Unpacker:
             if not all(la.media_type for la in self.layers):
                 kinds = {"gzip", "zstd"}
             self._preloaded = frozenset(kinds)
-            _preload(self._preloaded)
-            parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            layers = self.layers
-            staging = str(self.staging)
-
-            def child() -> int:
-                parent_sock.close()
-                return _child_main(child_sock, staging, layers)
-
+            worker = self.worker if self.worker is not None else Worker(self.mode).spawn()
             try:
-                self._child = fork_in_userns(child, plan=MapPlan.for_current_user(self.mode))  # type: ignore[arg-type]
+                self._child, self._sock = worker.take()
             finally:
-                child_sock.close()
-            self._sock = parent_sock
+                if worker is not self.worker:
+                    worker.close()
+            order = {
+                "staging": str(self.staging),
+                "kinds": sorted(self._preloaded),
+                "layers": [[la.digest, la.diff_id] for la in self.layers],
+            }
+            with contextlib.suppress(OSError):  # a failed child: finish() reports why
+                self._sock.send(b"S" + json.dumps(order).encode())
         except BaseException:
             self._cleanup()
             raise
@@ -159,10 +238,9 @@ class Unpacker:
             layer = self.layers[index]
             fd = os.open(self.store.blob_path(layer.digest), os.O_RDONLY | os.O_CLOEXEC)
             try:
-                from rootless.engine.layers import sniff_bytes  # noqa: PLC0415
-
-                kind = sniff_bytes(os.pread(fd, 4, 0))  # pread: the offset the child gets stays 0
-                if kind == "zstd" and ("zstd" not in self._preloaded or not _have_zstandard()):
+                kind = "auto"  # the child sniffs the magic bytes itself
+                head = os.pread(fd, 4, 0)  # pread: the offset the child gets stays 0
+                if head == _ZSTD_MAGIC and ("zstd" not in self._preloaded or not _have_zstandard()):
                     fd = self._zstd_filter(fd, layer.digest)
                     kind = "tar"
                 assert self._sock is not None
@@ -173,6 +251,9 @@ class Unpacker:
 
     def _zstd_filter(self, fd: int, digest: str) -> int:
         """Decompress with the ``zstd`` command (no ``zstandard`` module): its stdout pipe."""
+        import shutil  # noqa: PLC0415 - only without the zstandard module
+        import subprocess  # noqa: PLC0415
+
         from rootless.engine.layers import LayerError  # noqa: PLC0415
 
         zstd = shutil.which("zstd")
@@ -293,12 +374,35 @@ def _have_zstandard() -> bool:
     return True
 
 
-def _child_main(sock: socket.socket, staging: str, layers: Sequence[LayerToApply]) -> int:
-    """In the namespace: chroot into the staging tree and apply each layer as it arrives."""
+def _trace(exc: BaseException) -> str:
+    """The traceback of ``exc`` (frames only: after the chroot neither the ``traceback``
+    module nor the source lines it would show can be loaded)."""
+    lines = ["Traceback (most recent call last):"]
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        lines.append(f'  File "{code.co_filename}", line {tb.tb_lineno}, in {code.co_name}')
+        tb = tb.tb_next
+    lines.append(f"{type(exc).__name__}: {exc}")
+    return "\n".join(lines) + "\n"
+
+
+def _child_main(sock: socket.socket) -> int:
+    """In the namespace: import the layer code, wait for the order (staging directory,
+    layers), chroot into the staging tree and apply each layer as it arrives. A closed
+    socket before the order means the parent needs no unpack: exit quietly."""
+    _preload(frozenset({"gzip"}))
     from rootless.engine import layers as layermod  # noqa: PLC0415
 
     result: dict[str, object]
     try:
+        msg = sock.recv(1 << 20)
+        if not msg.startswith(b"S"):
+            return 0
+        order = json.loads(msg[1:])
+        staging = str(order["staging"])
+        layers = [LayerToApply(str(d), str(x)) for d, x in order["layers"]]
+        _preload(frozenset(order["kinds"]))
         full, count = _mapped_ids()
         free = layermod.free_space_of("/")  # after the chroot: the store's filesystem
         os.chdir(staging)
@@ -313,6 +417,8 @@ def _child_main(sock: socket.socket, staging: str, layers: Sequence[LayerToApply
             _, got, kind = msg.decode().split()
             if int(got) != index:
                 raise RootlessError(f"layer {got} arrived out of order (expected {index})")
+            if kind == "auto":
+                kind = layermod.sniff_bytes(os.pread(fds[0], 4, 0))
             fh = os.fdopen(fds[0], "rb", buffering=0)
             try:
                 applier.apply(layermod.LayerSource(fh, kind, layer.diff_id, layer.digest))
@@ -324,13 +430,7 @@ def _child_main(sock: socket.socket, staging: str, layers: Sequence[LayerToApply
     except OSError as exc:
         result = {"ok": False, "error": f"unpacking failed: {exc}"}
     except BaseException as exc:  # report everything to the parent
-        import traceback  # noqa: PLC0415
-
-        result = {
-            "ok": False,
-            "error": f"unpacking failed: {exc!r}",
-            "trace": traceback.format_exc(),
-        }
+        result = {"ok": False, "error": f"unpacking failed: {exc!r}", "trace": _trace(exc)}
     with contextlib.suppress(OSError):
         sock.send(b"R" + json.dumps(result).encode())
     return 0 if result.get("ok") else 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
-from pathlib import Path
 
 
 def atomic_write(
@@ -24,15 +22,13 @@ def atomic_write(
     the old content is kept as ``path + backup_suffix`` (a hard link, so no copy is made).
     Interrupted at any point (Ctrl-C, full disk), the original file is left untouched.
     """
-    target = Path(path)
-    directory = target.parent
+    target = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(target))
     try:
-        old = target.stat()
+        old = os.stat(target)
     except FileNotFoundError:
         old = None
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".rootless-tmp", dir=directory
-    )
+    fd, tmp_name = _mkstemp(directory, f".{name}.", ".rootless-tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -50,9 +46,9 @@ def atomic_write(
             with contextlib.suppress(PermissionError):
                 os.chown(tmp_name, old.st_uid, old.st_gid)
         if backup_suffix and old is not None:
-            backup = target.with_name(target.name + backup_suffix)
+            backup = os.path.join(directory, name + backup_suffix)
             with contextlib.suppress(FileNotFoundError):
-                backup.unlink()
+                os.unlink(backup)
             os.link(target, backup)
         os.replace(tmp_name, target)
     except BaseException:
@@ -64,3 +60,16 @@ def atomic_write(
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _mkstemp(directory: str, prefix: str, suffix: str) -> tuple[int, str]:
+    """``tempfile.mkstemp`` (a new 0600 file, never through a symlink) without importing
+    tempfile, which brings random, shutil, bz2 and lzma onto every hot path that saves."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        name = os.path.join(directory, f"{prefix}{os.urandom(6).hex()}{suffix}")
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary file name in {directory}")
