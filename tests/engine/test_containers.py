@@ -239,7 +239,13 @@ def test_the_run_path_does_not_import_the_store() -> None:
     import sys
 
     code = "import sys, rootless.engine.containers; print('rootless.engine.store' in sys.modules)"
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",  # not the checkout: its rootless/ folder would shadow the installed package
+    )
     assert res.stdout.strip() == "False"
 
 
