@@ -56,7 +56,17 @@ FAMILY_NAMES = {
     "unknown": "unknown distribution",
 }
 
-_EL = {"rhel", "centos", "ol", "rocky", "almalinux", "scientific", "virtuozzo", "cloudlinux"}
+_EL = {
+    "rhel",
+    "centos",
+    "ol",
+    "oracle",
+    "rocky",
+    "almalinux",
+    "scientific",
+    "virtuozzo",
+    "cloudlinux",
+}
 
 
 def distro_family(id: str, like: Iterable[str], major: int | None) -> str:
@@ -76,24 +86,98 @@ def distro_family(id: str, like: Iterable[str], major: int | None) -> str:
     return "unknown"
 
 
+#: the ids ``distro`` normalises (kept, so ids read either way are the same)
+_NORMALISED_IDS = {"ol": "oracle", "opensuse-leap": "opensuse"}
+_OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """os-release(5): ``KEY=value`` lines, values unquoted as a shell would (no expansion)."""
+    out: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            quote, value = value[0], value[1:-1]
+            if quote == '"':
+                chars: list[str] = []
+                i = 0
+                while i < len(value):
+                    ch = value[i]
+                    if ch == "\\" and i + 1 < len(value) and value[i + 1] in '\\"$`':
+                        i += 1
+                        ch = value[i]
+                    chars.append(ch)
+                    i += 1
+                value = "".join(chars)
+        out[key] = value
+    return out
+
+
+def _codename(fields: Mapping[str, str]) -> str:
+    code = fields.get("VERSION_CODENAME") or fields.get("UBUNTU_CODENAME") or ""
+    if code:
+        return code
+    # VERSION="7 (Core)" or "18.04.6 LTS, Bionic Beaver": the words without digits
+    match = re.search(r"\((\D+)\)|,\s*(\D+)", fields.get("VERSION", ""))
+    return (match.group(1) or match.group(2) or "").strip() if match else ""
+
+
 def distro_info(host: Host) -> DistroInfo:
-    """Read by the ``distro`` library from ``host.root`` (no subprocesses)."""
-    import distro  # noqa: PLC0415 - imported only when a check needs it
+    """The distribution, from ``os-release`` under ``host.root`` (no subprocesses).
+
+    ``os-release`` is read directly (the ``distro`` library imports ``logging`` and
+    ``argparse``: ~30 ms of every doctor run); hosts without one (CentOS 6, old SUSE and
+    Alpine) or Debian-like ones without a ``VERSION_ID`` (testing, sid) fall back to ``distro``,
+    which knows their ``*-release`` and ``debian_version`` files.
+    """
+    fields: dict[str, str] = {}
+    for path in _OS_RELEASE_FILES:
+        try:
+            text = host.read_text(path)
+        except (HostFileError, UnicodeError):
+            text = None
+        if text is not None:
+            fields = parse_os_release(text)
+            break
+    debian_like = "debian" in {fields.get("ID", ""), *fields.get("ID_LIKE", "").split()}
+    if fields.get("ID") and (fields.get("VERSION_ID") or not debian_like):
+        did = fields["ID"].lower().replace(" ", "_")
+        did = _NORMALISED_IDS.get(did, did)
+        name = fields.get("PRETTY_NAME") or fields.get("NAME") or did
+        version = fields.get("VERSION_ID", "")
+        codename = _codename(fields)
+        like = tuple(fields.get("ID_LIKE", "").lower().split())
+    else:
+        did, name, version, codename, like = _distro_library(host)
+    head = version.split(".", 1)[0]
+    major = int(head) if head.isdigit() else None
+    return DistroInfo(did, name, version, codename, like, distro_family(did, like, major))
+
+
+def _distro_library(host: Host) -> tuple[str, str, str, str, tuple[str, ...]]:
+    import distro  # noqa: PLC0415 - only for hosts without os-release
 
     try:
         d = distro.LinuxDistribution(
             root_dir=host.root, include_lsb=False, include_uname=False, include_oslevel=False
         )
         did = d.id()
-        name = d.name(pretty=True) or d.name() or did
-        version = d.version()
-        codename = d.codename()
-        like = tuple(d.like().split())
+        return (
+            did,
+            d.name(pretty=True) or d.name() or did,
+            d.version(),
+            d.codename(),
+            tuple(d.like().split()),
+        )
     except (OSError, UnicodeError, ValueError):
-        did, name, version, codename, like = "", "", "", "", ()
-    head = version.split(".", 1)[0]
-    major = int(head) if head.isdigit() else None
-    return DistroInfo(did, name, version, codename, like, distro_family(did, like, major))
+        return "", "", "", "", ()
 
 
 def kernel_release(host: Host) -> str:

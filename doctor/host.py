@@ -12,6 +12,7 @@ root. Reading refuses what a check cannot judge sensibly: files larger than
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import posixpath
@@ -409,10 +410,41 @@ def read_limited(path: str, display: str, limit: int) -> bytes | None:
 # --------------------------------------------------------------------------------------
 # This machine
 
+
 # The namespace probe: runs as root of a fresh user namespace in `python -I -S` (stdlib only,
 # and only cheap modules: no json, re or shutil - every millisecond of it is start-up). It
 # prints `key=value` lines; each part catches its own failure, so one broken part does not
 # hide the others.
+def _make_scratch(parent: str) -> str:
+    """``tempfile.mkdtemp`` without its imports (random, shutil: ~20 ms per doctor run)."""
+    for _ in range(100):
+        path = os.path.join(parent, ".rootless-doctor-overlay-" + os.urandom(6).hex())
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free scratch directory name in {parent}")
+
+
+def _remove_scratch(path: str) -> None:
+    """Remove the probe's scratch tree (its own files; symlinks are unlinked, never
+    followed); errors are ignored, like ``shutil.rmtree(ignore_errors=True)``."""
+    for top, dirs, files in os.walk(path, topdown=False):
+        for name in files:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(top, name))
+        for name in dirs:
+            sub = os.path.join(top, name)
+            with contextlib.suppress(OSError):
+                if os.path.islink(sub):
+                    os.unlink(sub)
+                else:
+                    os.rmdir(sub)
+    with contextlib.suppress(OSError):
+        os.rmdir(path)
+
+
 _NAMESPACE_PROBE = r"""
 import ctypes, fcntl, os, stat, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -707,9 +739,7 @@ class RealHost:
         scratch = ""
         if overlay_dir is not None:
             try:
-                import tempfile  # noqa: PLC0415 - tempfile imports random/hashlib: probes only
-
-                scratch = tempfile.mkdtemp(prefix=".rootless-doctor-overlay-", dir=overlay_dir)
+                scratch = _make_scratch(overlay_dir)
             except OSError as exc:
                 failed = ProbeResult(
                     False,
@@ -734,6 +764,4 @@ class RealHost:
             return probe if scratch else NamespaceProbe(probe.userns, None, probe.tun)
         finally:
             if scratch:
-                import shutil  # noqa: PLC0415 - probes only
-
-                shutil.rmtree(scratch, ignore_errors=True)
+                _remove_scratch(scratch)
