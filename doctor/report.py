@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rootless import __version__
 
 from .model import Finding, Status, worst
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: bump when a key of the envelope changes meaning or disappears
 ENVELOPE_VERSION = 1
@@ -88,6 +91,22 @@ def use_color(stream: IO[str], env: Mapping[str, str]) -> bool:
     return bool(isatty and isatty()) and env.get("TERM") != "dumb"
 
 
+def text_console(stream: IO[str], env: Mapping[str, str]) -> Console:
+    """The rich console the text reports print through (doctor, verify): colour only when
+    :func:`use_color` says so, no highlighting, emoji or wrapping of long lines."""
+    from rich.console import Console  # noqa: PLC0415 - rich only for the text reports
+
+    color = use_color(stream, env)
+    return Console(
+        file=stream,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+    )
+
+
 def can_encode(stream: IO[str], text: str) -> bool:
     encoding = getattr(stream, "encoding", None) or "utf-8"
     try:
@@ -108,19 +127,10 @@ def render_text(
 ) -> None:
     """One line per check (``[✓] Title: summary``); problems get their details and fix steps;
     ``verbose`` adds every detail, why it matters, links and durations."""
-    from rich.console import Console  # noqa: PLC0415 - rich only for the text report
     from rich.markup import escape  # noqa: PLC0415
 
     env = os.environ if env is None else env
-    color = use_color(stream, env)
-    console = Console(
-        file=stream,
-        no_color=not color,
-        color_system="standard" if color else None,
-        highlight=False,
-        soft_wrap=True,
-        emoji=False,
-    )
+    console = text_console(stream, env)
     symbols = SYMBOLS if can_encode(stream, "✓✗☠→•") else ASCII_SYMBOLS
     arrow, bullet = ("→", "•") if symbols is SYMBOLS else ("->", "*")
     console.print(escape(header), style="bold")

@@ -176,20 +176,10 @@ class Checklist:
     NO_COLOR); on a terminal the running step shows until it is done."""
 
     def __init__(self, stream: IO[str], env: dict[str, str]) -> None:
-        from rich.console import Console  # noqa: PLC0415 - only for the text report
-
-        from rootless.doctor.report import can_encode, use_color  # noqa: PLC0415
+        from rootless.doctor.report import can_encode, text_console  # noqa: PLC0415
 
         self.stream = stream
-        color = use_color(stream, env)
-        self.console = Console(
-            file=stream,
-            no_color=not color,
-            color_system="standard" if color else None,
-            highlight=False,
-            soft_wrap=True,
-            emoji=False,
-        )
+        self.console = text_console(stream, env)
         isatty = getattr(stream, "isatty", None)
         self.live = bool(isatty and isatty()) and env.get("TERM") != "dumb"
         self.symbols = SYMBOLS if can_encode(stream, "✓✗…→•") else ASCII_SYMBOLS
