@@ -369,11 +369,13 @@ class Connection:
             assert self.context is not None
             try:
                 plain = socket.socket(raw.family, raw.type, raw.proto, fileno=raw.detach())
-                sock = self.context.wrap_socket(plain, server_hostname=self.host)
             except BaseException:
                 raw.close()
-                with contextlib.suppress(UnboundLocalError):
-                    plain.close()
+                raise
+            try:
+                sock = self.context.wrap_socket(plain, server_hostname=self.host)
+            except BaseException:
+                plain.close()
                 raise
         self.sock = sock
         self._fp = io.BufferedReader(_SocketReader(sock))

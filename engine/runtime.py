@@ -50,6 +50,7 @@ from rootless.engine.userns import (
     fork_in_userns,
     interface_up,
     prctl,
+    read_all,
     sethostname,
     unshare,
 )
@@ -726,7 +727,7 @@ def start(cfg: RunConfig) -> Session:
         cfg.rootfs.tty_fd = None
     net: Helper | None = None
     try:
-        g_pid = int(_read_all(pid_r) or b"0")
+        g_pid = int(read_all(pid_r) or b"0")
         if g_pid and go_w is not None:
             try:
                 net = start_helper(cfg.network, child.pid, cfg.helper_log)
@@ -775,19 +776,10 @@ def _kill_and_reap(child: Child) -> None:
     child.wait()
 
 
-def _read_all(fd: int) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        data = os.read(fd, 65536)
-        if not data:
-            return b"".join(chunks)
-        chunks.append(data)
-
-
 def _read_status(fd: int) -> tuple[list[tuple[str, str]], tuple[int, str | None, str] | None]:
     warnings: list[tuple[str, str]] = []
     error = None
-    for line in _read_all(fd).decode(errors="replace").splitlines():
+    for line in read_all(fd).decode(errors="replace").splitlines():
         kind, _, rest = line.partition("\t")
         if kind == "W":
             check, _, text = rest.partition("\t")

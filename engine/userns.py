@@ -426,7 +426,7 @@ def _collect_helper(started: tuple[int, int] | _HelperResult) -> _HelperResult:
         return started
     pid, r = started
     try:
-        err = _read_all(r)
+        err = read_all(r)
     finally:
         os.close(r)
     _, status = os.waitpid(pid, 0)
@@ -508,7 +508,8 @@ class Child:
         return 128 - code if code < 0 else code
 
 
-def _read_all(fd: int) -> bytes:
+def read_all(fd: int) -> bytes:
+    """Everything readable from ``fd`` until its writers close it."""
     chunks: list[bytes] = []
     while True:
         data = os.read(fd, 65536)
@@ -574,7 +575,7 @@ def fork_in_userns(
     os.close(w1)
     os.close(r2)
     try:
-        msg = _read_all(r1)
+        msg = read_all(r1)
         if not msg.startswith(b"u"):
             text = msg.decode(errors="replace")
             err = int(text[1:].split(":", 1)[0]) if text.startswith("E") else 0

@@ -389,6 +389,10 @@ def _strip_cr(data: bytes, s: int, e: int) -> int:
     return e - 1 if e > s and data[e - 1 : e] == b"\r" else e
 
 
+#: double-quoted YAML escapes that map one-to-one onto a character of the value
+_SIMPLE_ESCAPES = {b'"': b'"', b"\\": b"\\", b"/": b"/", b"n": b"\n", b"t": b"\t", b" ": b" "}
+
+
 def scalar_region(
     data: bytes,
     node: YNode,
@@ -476,16 +480,8 @@ def scalar_region(
             if c == b"\\":
                 feed(b, run, i)
                 esc = data[i + 1 : i + 2]
-                simple = {
-                    b'"': b'"',
-                    b"\\": b"\\",
-                    b"/": b"/",
-                    b"n": b"\n",
-                    b"t": b"\t",
-                    b" ": b" ",
-                }
-                if esc in simple:
-                    b.substitute(i, i + 2, simple[esc])
+                if esc in _SIMPLE_ESCAPES:
+                    b.substitute(i, i + 2, _SIMPLE_ESCAPES[esc])
                     i = run = i + 2
                 elif esc in (b"\n", b"\r"):
                     j = _fold_break(data, i + 1, e)
