@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs, then run the whole suite.
 #
-#   sudo bash tests/run.sh [pytest arguments]
+#   bash tests/run.sh [pytest arguments]      (as root; from another account: sudo bash ...)
 #
 # Runs as root: it installs Debian packages (uidmap, the loopback registry, podman for the
 # benchmarks' anchor, ...) and creates the unprivileged test users with real /etc/subuid
